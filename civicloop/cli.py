@@ -7,11 +7,13 @@ from civicloop import migrate
 from civicloop.errors import CivicloopError
 from civicloop.settings import get_settings
 from civicloop.sla.cli import app as calendar_app
+from civicloop.categories.cli import app as categories_app
 
 app = typer.Typer(help="civicloop: closed-loop urban governance for a district.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(calendar_app, name="calendar")
+app.add_typer(categories_app, name="categories")
 
 
 @db_app.command("upgrade")
