@@ -158,16 +158,16 @@ def _parse(text: str) -> list[_Row]:
     return rows
 
 
-def _next_code(session: Session, parent: Category | None, used: set[str]) -> str:
-    """The first free code after the parent's: imports continue after existing codes."""
+def _next_code(session: Session, parent: Category | None, last: dict[str, int]) -> str:
+    """The code after the last one under the parent, so that a code once given (even to a
+    category since removed) never comes to mean another category."""
     prefix = parent.code if parent else ""
-    for seq in range(1, 100):
-        code = f"{prefix}{seq:02d}"
-        if code not in used:
-            used.add(code)
-            return code
-    where = path_of(session, parent) if parent else "the top level"
-    raise InvalidInput("csv", f"{where}: more than 99 sub-categories (codes have two digits a level)")
+    seq = last.get(prefix, 0) + 1
+    if seq > 99:
+        where = path_of(session, parent) if parent else "the top level"
+        raise InvalidInput("csv", f"{where}: more than 99 sub-categories (codes have two digits a level)")
+    last[prefix] = seq
+    return f"{prefix}{seq:02d}"
 
 
 def import_taxonomy(session: Session, source: str | Path, *, root: str | None = None) -> ImportResult:
@@ -181,13 +181,15 @@ def import_taxonomy(session: Session, source: str | Path, *, root: str | None = 
     with session.begin_nested():
         existing = session.scalars(select(Category)).all()
         by_key = {(c.parent_id, c.name): c for c in existing}
-        used = {c.code for c in existing}
+        last: dict[str, int] = {}  # parent code -> last two digits used under it
+        for c in existing:
+            last[c.code[:-2]] = max(last.get(c.code[:-2], 0), int(c.code[-2:]))
         created: set[int] = set()
 
         def child(parent: Category | None, name: str) -> Category:
             key = (parent.id if parent else None, name)
             if key not in by_key:
-                cat = Category(code=_next_code(session, parent, used), name=name,
+                cat = Category(code=_next_code(session, parent, last), name=name,
                                level=parent.level + 1 if parent else 1, parent_id=key[0])
                 session.add(cat)
                 session.flush()  # the id is the next level's parent_id

@@ -67,6 +67,22 @@ def test_reimport_creates_nothing_and_updates_limits_only(session):
     assert count(session) == 10
 
 
+def test_codes_are_never_reused(session):
+    service.import_taxonomy(session, "level1\n甲\n乙\n")
+    session.delete(service.find_category(session, "甲"))
+    session.flush()
+    service.import_taxonomy(session, "level1\n丙\n")
+    assert codes(session) == {"乙": "02", "丙": "03"}
+
+
+def test_more_than_99_children_writes_nothing(session):
+    service.import_taxonomy(session, "level1\n甲\n")
+    with pytest.raises(InvalidInput) as err:
+        service.import_taxonomy(session, "level1\n" + "".join(f"类{i}\n" for i in range(99)))
+    assert err.value.detail == "the top level: more than 99 sub-categories (codes have two digits a level)"
+    assert codes(session) == {"甲": "01"}
+
+
 def test_import_under_a_root(session, tmp_path):
     service.import_taxonomy(session, SMALL)
     path = tmp_path / "dc.csv"
