@@ -6,19 +6,24 @@ import typer
 from civicloop import migrate
 from civicloop.errors import CivicloopError
 from civicloop.settings import get_settings
+from civicloop.cases.cli import app as case_app, sweep_command
 from civicloop.sla.cli import app as calendar_app
 from civicloop.categories.cli import app as categories_app
 from civicloop.departments.cli import app as departments_app, routing_app
 from civicloop.users.cli import app as users_app
+from civicloop.regions.cli import mount as mount_regions
 
 app = typer.Typer(help="civicloop: closed-loop urban governance for a district.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(calendar_app, name="calendar")
+app.add_typer(case_app, name="case")
 app.add_typer(categories_app, name="categories")
 app.add_typer(departments_app, name="departments")
 app.add_typer(routing_app, name="routing")
 app.add_typer(users_app, name="users")
+mount_regions(app)  # init, grids, regions
+app.command("sweep")(sweep_command)
 
 
 @db_app.command("upgrade")

@@ -146,7 +146,7 @@ def needs_rating(case: CaseView, actor: Actor, req: Request) -> str | None:
     if req.rating is None:
         return "rating: one of " + ", ".join(r.value for r in Rating) + " is required"
     if case.rating is not None:
-        return "rating: this case has already been rated"
+        return "rated: this case has already been rated"
     return None
 
 
@@ -253,12 +253,17 @@ def decide(case: CaseView, action: str, actor: Actor, req: Request = Request()) 
 
 
 def mermaid() -> str:
-    """The state diagram, drawn from RULES (docs/lifecycle.md is generated from it)."""
+    """The state diagram, drawn from RULES (docs/lifecycle.md is generated from it).
+    Actions that keep the state (督办, 延期, 评价 …) are listed in a note per state."""
     lines = ["stateDiagram-v2", "    [*] --> reported: 上报"]
+    in_place: dict[State, list[str]] = {}
     for rule in RULES:
         for source in sorted(rule.sources):
-            target = rule.target or source
+            if rule.target is None:
+                in_place.setdefault(source, []).append(rule.label)
+                continue
             roles = "/".join(sorted(r.value for r in rule.roles))
-            lines.append(f"    {source.value} --> {target.value}: {rule.label} {rule.action} ({roles})")
+            lines.append(f"    {source.value} --> {rule.target.value}: {rule.label} {rule.action} ({roles})")
     lines += [f"    {s.value} --> [*]" for s in sorted(TERMINAL)]
+    lines += [f"    note right of {s.value}: {'、'.join(labels)}" for s, labels in in_place.items()]
     return "\n".join(lines) + "\n"

@@ -32,8 +32,10 @@ class Case(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    number: Mapped[str] = mapped_column(String(24), unique=True)  # 案件编号, e.g. 420106-20261122-000017
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The ORM adds "AND version = :old" to every UPDATE: of two concurrent actions on one
+    # case, the second finds no row and fails with a conflict instead of overwriting.
+    __mapper_args__ = {"version_id_col": version}
     idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
     request_hash: Mapped[str | None] = mapped_column(String(64))  # of the intake that made it
 
@@ -72,7 +74,8 @@ class Case(Base):
     deadline: Mapped[dt.datetime | None] = mapped_column(DateTime)
     yellow_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     handle_deadline: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    remaining_minutes: Mapped[float | None] = mapped_column(Float)  # while suspended
+    step_hours: Mapped[float | None] = mapped_column(Float)        # the current step's limit, extensions included
+    remaining_hours: Mapped[float | None] = mapped_column(Float)   # while suspended: what is left of the step
     extension_hours: Mapped[float] = mapped_column(Float, default=0.0)
     extension_requested_hours: Mapped[float | None] = mapped_column(Float)
     warning: Mapped[str] = mapped_column(String(8), default="green")  # green | yellow | red
@@ -87,6 +90,11 @@ class Case(Base):
     rated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     resolution_note: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def number(self) -> str:
+        """案件编号, read out over the phone: district-date-id, e.g. 420106-20261122-000017."""
+        return f"{self.district_code}-{self.reported_at:%Y%m%d}-{self.id:06d}"
 
 
 class CaseAssist(Base):

@@ -115,7 +115,6 @@ def upgrade() -> None:
 
     op.create_table('cases',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('number', sa.String(length=24), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('idempotency_key', sa.String(length=100), nullable=True),
     sa.Column('request_hash', sa.String(length=64), nullable=True),
@@ -148,7 +147,8 @@ def upgrade() -> None:
     sa.Column('deadline', sa.DateTime(), nullable=True),
     sa.Column('yellow_at', sa.DateTime(), nullable=True),
     sa.Column('handle_deadline', sa.DateTime(), nullable=True),
-    sa.Column('remaining_minutes', sa.Float(), nullable=True),
+    sa.Column('step_hours', sa.Float(), nullable=True),
+    sa.Column('remaining_hours', sa.Float(), nullable=True),
     sa.Column('extension_hours', sa.Float(), nullable=False),
     sa.Column('extension_requested_hours', sa.Float(), nullable=True),
     sa.Column('warning', sa.String(length=8), nullable=False),
@@ -168,8 +168,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['merged_into_id'], ['cases.id'], name=op.f('fk_cases_merged_into_id_cases')),
     sa.ForeignKeyConstraint(['reporter_user_id'], ['users.id'], name=op.f('fk_cases_reporter_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_cases')),
-    sa.UniqueConstraint('idempotency_key', name=op.f('uq_cases_idempotency_key')),
-    sa.UniqueConstraint('number', name=op.f('uq_cases_number'))
+    sa.UniqueConstraint('idempotency_key', name=op.f('uq_cases_idempotency_key'))
     )
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_cases_category_id'), ['category_id'], unique=False)

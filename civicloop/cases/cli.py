@@ -1,0 +1,213 @@
+"""`civicloop case …` and `civicloop sweep`."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from civicloop.cases import lifecycle, service
+from civicloop.cases.lifecycle import Actor
+from civicloop.cases.models import CHANNELS, Case
+from civicloop.db import get_engine, transaction
+from civicloop.errors import InvalidInput
+from civicloop.privacy import mask_name, mask_phone, mask_text
+from civicloop.settings import PROJECT_DIR
+
+app = typer.Typer(help="Cases (案件/工单): create, show, list, act.", no_args_is_help=True)
+console = Console()
+
+
+def _now(at: Optional[str]) -> dt.datetime:
+    if not at:
+        return dt.datetime.now().replace(microsecond=0)
+    try:
+        return dt.datetime.fromisoformat(at)
+    except ValueError:
+        raise InvalidInput("at", f"an ISO date-time like 2026-11-23T09:30, got {at!r}")
+
+
+def actor_for(session, username: str) -> Actor:
+    from civicloop.users.service import actor_for_username
+
+    return actor_for_username(session, username)
+
+
+@app.command()
+def create(
+    district: str = typer.Option(..., help="District code, e.g. 420106"),
+    title: str = typer.Option(...),
+    text: str = typer.Option(..., "--text", help="What the reporter said"),
+    channel: str = typer.Option("hotline", help=", ".join(f"{k} {v}" for k, v in CHANNELS.items())),
+    by: str = typer.Option(..., "--as", help="Username of the person registering it"),
+    lon: Optional[float] = None, lat: Optional[float] = None,
+    wgs84: bool = typer.Option(False, help="lon/lat are GPS (WGS-84), not GCJ-02"),
+    grid: Optional[str] = None, address: Optional[str] = None, category: Optional[str] = None,
+    name: Optional[str] = None, phone: Optional[str] = None, priority: Optional[str] = None,
+    key: Optional[str] = typer.Option(None, help="Idempotency key: a retry with it creates no second case"),
+    at: Optional[str] = typer.Option(None, help="Pretend it is this time (ISO)"),
+) -> None:
+    """Register a new case (上报)."""
+    with transaction() as session:
+        made = service.create_case(session, service.NewCase(
+            channel=channel, title=title, body=text, district_code=district, reporter_name=name,
+            reporter_phone=phone, address=address, lon=lon, lat=lat, crs="wgs84" if wgs84 else "gcj02",
+            grid_code=grid, category=category, priority=priority, idempotency_key=key),
+            actor=actor_for(session, by), now=_now(at))
+        verb = "created" if made.created else "already exists (same idempotency key)"
+        console.print(f"case {made.case.number} (id {made.case.id}) {verb}: {made.case.state}, "
+                      f"grid {made.case.grid_code or '—'}, deadline {made.case.deadline}")
+
+
+@app.command()
+def act(
+    case: str = typer.Argument(..., help="Case id or number"),
+    action: str = typer.Argument(..., help=", ".join(lifecycle.ACTIONS)),
+    by: str = typer.Option(..., "--as", help="Username of the actor"),
+    note: str = "", department: Optional[str] = typer.Option(None, help="Lead department code (dispatch)"),
+    assist: list[str] = typer.Option([], help="Assisting department codes (联办)"),
+    master: Optional[str] = typer.Option(None, help="Case to merge into"),
+    hours: Optional[float] = typer.Option(None, help="Extension hours"),
+    rating: Optional[str] = typer.Option(None, help="satisfied | basic | dissatisfied"),
+    version: Optional[int] = typer.Option(None, help="Refuse if the case is no longer at this version"),
+    at: Optional[str] = None,
+) -> None:
+    """Take one lifecycle action on a case."""
+    from civicloop.departments.service import get_department
+
+    with transaction() as session:
+        inp = service.ActionInput(
+            action=action, note=note, expected_version=version, extension_hours=hours, rating=rating,
+            department_id=get_department(session, department).id if department else None,
+            assisting_department_ids=tuple(get_department(session, d).id for d in assist),
+            master_case_id=service.get_case(session, master).id if master else None)
+        c = service.act(session, case, inp, actor=actor_for(session, by), now=_now(at))
+        console.print(f"case {c.number}: {action} → {c.state} ({lifecycle.STATE_LABELS[lifecycle.State(c.state)]}), "
+                      f"version {c.version}, deadline {c.deadline}")
+
+
+@app.command()
+def show(case: str, contact: bool = typer.Option(False, help="Show the reporter's name and phone unmasked")) -> None:
+    """A case with its full event history."""
+    with transaction() as session:
+        c = service.get_case(session, case)
+        name = c.reporter_name if contact else mask_name(c.reporter_name)
+        phone = c.reporter_phone if contact else mask_phone(c.reporter_phone)
+        console.print(f"[bold]{c.number}[/] {c.title}  [{c.state} {lifecycle.STATE_LABELS[lifecycle.State(c.state)]}]"
+                      f"  warning {c.warning}  escalation {lifecycle.ESCALATION_LEVELS[c.escalation_level]}")
+        console.print(f"channel {CHANNELS[c.channel]}  reporter {name or '—'} {phone or ''}  grid {c.grid_code}  "
+                      f"address {c.address or '—'}")
+        console.print(f"deadline {c.deadline}  handle by {c.handle_deadline}  department {c.lead_department_id}")
+        console.print(mask_text(c.body) if not contact else c.body)
+        table = Table("seq", "at", "action", "actor", "from → to", "note")
+        for e in service.events(session, c.id):
+            table.add_row(str(e.seq), f"{e.at:%Y-%m-%d %H:%M}", e.action, f"{e.actor_role}:{e.actor_id or ''}",
+                          f"{e.from_state or ''} → {e.to_state}", mask_text(e.note) or "")
+        console.print(table)
+
+
+@app.command("list")
+def list_cases(state: Optional[str] = None, district: Optional[str] = None, warning: Optional[str] = None,
+               limit: int = 30) -> None:
+    """The latest cases, newest first."""
+    with transaction() as session:
+        q = select(Case).order_by(Case.id.desc()).limit(limit)
+        if state:
+            q = q.where(Case.state == state)
+        if district:
+            q = q.where(Case.district_code == district)
+        if warning:
+            q = q.where(Case.warning == warning)
+        table = Table("number", "state", "warning", "channel", "title", "deadline")
+        for c in session.scalars(q):
+            table.add_row(c.number, c.state, c.warning, c.channel, c.title[:30], str(c.deadline or ""))
+        console.print(table)
+
+
+@app.command()
+def diagram(write: bool = typer.Option(False, help="Rewrite docs/lifecycle.md from the rules")) -> None:
+    """The lifecycle state diagram (Mermaid), generated from cases/lifecycle.py."""
+    text = lifecycle_doc()
+    if write:
+        (PROJECT_DIR / "docs" / "lifecycle.md").write_text(text, encoding="utf-8")
+        console.print("docs/lifecycle.md written")
+    else:
+        typer.echo(lifecycle.mermaid())
+
+
+def lifecycle_doc() -> str:
+    rows = "\n".join(
+        f"| `{r.action}` | {r.label} | {', '.join(sorted(s.value for s in r.sources))} | "
+        f"{r.target.value if r.target else '(unchanged)'} | {', '.join(sorted(x.value for x in r.roles))} | "
+        f"{', '.join(g.__name__ for g in r.guards) or '—'} |" for r in lifecycle.RULES)
+    states = "\n".join(f"| `{s.value}` | {lifecycle.STATE_LABELS[s]} | {'terminal' if s in lifecycle.TERMINAL else 'open'} |"
+                       for s in lifecycle.State)
+    return f"""# The case lifecycle
+
+Generated by `civicloop case diagram --write` from `civicloop/cases/lifecycle.py`, the one
+module that holds the rules; a test fails when this page and the code disagree.
+
+An action not allowed in the current state is refused with the state and the actions that
+are allowed there (HTTP 409); an action by a role that may not take it is refused as
+forbidden (403); a missing reason, department or rating is refused naming the field (422).
+Every action is one transaction that writes the change and one event row (actor, time,
+note, from/to state, the fields it changed).
+
+```mermaid
+{lifecycle.mermaid()}```
+
+## States
+
+| state | 中文 | kind |
+|---|---|---|
+{states}
+
+## Actions
+
+| action | 中文 | from | to | roles | guards |
+|---|---|---|---|---|---|
+{rows}
+
+The sweep (`civicloop sweep`, role `system`) also writes `warn` events when a case turns
+yellow or red, and `escalate` events along 网格 → 社区 → 街道 → 区 (四级五调): one level at
+the deadline and one more for every further full time limit that passes.
+"""
+
+
+@app.command("rebuild-check")
+def rebuild_check() -> None:
+    """Rebuild every case from its event log and compare with the stored row."""
+    bad = 0
+    with transaction() as session:
+        ids = session.scalars(select(Case.id)).all()
+        for case_id in ids:
+            diff = service.rebuild_mismatches(session, session.get(Case, case_id))
+            if diff:
+                bad += 1
+                console.print(f"case {case_id}: {json.dumps({k: [str(a), str(b)] for k, (a, b) in diff.items()}, ensure_ascii=False)}")
+    console.print(f"{len(ids)} cases rebuilt from their events, {bad} differ")
+    raise typer.Exit(1 if bad else 0)
+
+
+def sweep_command(
+    at: Optional[str] = typer.Option(None, help="Sweep as of this time (ISO); default now"),
+    loop: Optional[float] = typer.Option(None, help="Keep sweeping every N seconds"),
+) -> None:
+    """Mark yellow/red and escalate overdue cases (safe to run from several processes at once)."""
+    from civicloop.cases.sweep import sweep
+
+    while True:
+        result = sweep(get_engine(), now=_now(at))
+        console.print(f"sweep: {result.checked} checked, {result.yellow} yellow, {result.red} red, "
+                      f"{result.escalated} escalated in {result.seconds:.2f} s")
+        if result.calendar_unknown:
+            console.print(f"[red]{result.calendar_unknown} case(s) not counted: their next time limit falls in a year "
+                          f"the official calendar does not know yet; see `civicloop calendar check`[/]")
+        if loop is None:
+            return
+        time.sleep(loop)

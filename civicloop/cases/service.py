@@ -1,0 +1,442 @@
+"""Cases: intake, lifecycle actions, history and rebuild.
+
+Every change goes through `_commit_change`: it applies the field changes, lets the ORM's
+version check refuse a concurrent writer, and appends the event row carrying exactly the
+fields that changed — so the event log alone can rebuild every case row (`rebuild`).
+The rules (who may do what, when) are asked of `lifecycle.decide`; time limits of `sla`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from sqlalchemy import DateTime, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.exc import StaleDataError
+
+from civicloop.cases import clock
+from civicloop.cases.lifecycle import (OPEN, Actor, CaseView, Rating, Request, Role, State, allowed_actions,
+                                       decide)
+from civicloop.cases.models import CHANNELS, Case, CaseAssist, CaseEvent
+from civicloop.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+TITLE_MAX = 200
+BODY_MAX = 20_000
+PRIORITIES = ("urgent", "high", "normal", "low")
+# Columns an event may carry and a rebuild restores: everything but the key.
+REBUILT_COLUMNS = tuple(c.key for c in Case.__table__.columns if c.key != "id")
+_DATETIME_COLUMNS = frozenset(c.key for c in Case.__table__.columns if isinstance(c.type, DateTime))
+
+
+@dataclass(frozen=True)
+class NewCase:
+    """An intake: a call, a message, a patrol finding, a petition or an order."""
+    channel: str
+    title: str
+    body: str
+    district_code: str
+    reporter_name: str | None = None
+    reporter_phone: str | None = None
+    reporter_user_id: int | None = None
+    address: str | None = None
+    lon: float | None = None
+    lat: float | None = None
+    crs: str = "gcj02"          # of lon/lat: gcj02 (stored) or wgs84 (a phone's GPS)
+    grid_code: str | None = None
+    category: str | int | None = None  # id, code, path or leaf name
+    priority: str | None = None
+    idempotency_key: str | None = None
+
+    def fingerprint(self) -> str:
+        payload = {k: v for k, v in self.__dict__.items() if k != "idempotency_key"}
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False,
+                                         default=str).encode()).hexdigest()
+
+
+@dataclass
+class Created:
+    case: Case
+    created: bool  # False when an idempotent retry returned the existing case
+
+
+# ---------------------------------------------------------------- the one write path
+
+def _jsonable(value):
+    return value.isoformat() if isinstance(value, dt.datetime) else value
+
+
+def _snapshot(case: Case) -> dict:
+    return {key: getattr(case, key) for key in REBUILT_COLUMNS}
+
+
+def _commit_change(session: Session, case: Case, *, action: str, actor: Actor, now: dt.datetime,
+                   changes: dict, note: str | None = None, from_state: str | None = None) -> CaseEvent:
+    """Apply `changes` to `case`, flush under the version check, append the event."""
+    before = _snapshot(case)
+    case_id = case.id  # read now: after a failed flush the object can no longer load it
+    for key, value in changes.items():
+        setattr(case, key, value)
+    case.updated_at = now
+    if from_state is not None:
+        flag_modified(case, "updated_at")  # every event bumps the version, even one that changes no field
+    try:
+        session.flush()  # UPDATE … WHERE id = :id AND version = :old (or the INSERT)
+    except StaleDataError:
+        # This transaction is void now; read what the winner left on a connection of its own.
+        with session.get_bind().connect() as conn:
+            current = conn.scalar(select(Case.state).where(Case.id == case_id))
+        raise Conflict("version", f"case {case_id} was changed by someone else meanwhile; it is now {current}",
+                       state=current, allowed_actions=allowed_actions(State(current), actor.role) if current else ())
+    after = _snapshot(case)
+    diff = {k: _jsonable(v) for k, v in after.items() if before.get(k) != v or from_state is None}
+    event = CaseEvent(case_id=case.id, seq=case.version, action=action, at=now, actor_id=actor.user_id,
+                      actor_role=actor.role.value, department_id=actor.department_id,
+                      from_state=from_state, to_state=case.state, note=note, changes=diff)
+    session.add(event)
+    session.flush()
+    return event
+
+
+# ---------------------------------------------------------------- intake
+
+def _validate_new(data: NewCase) -> None:
+    if data.channel not in CHANNELS:
+        raise InvalidInput("channel", f"unknown channel {data.channel!r}; one of {', '.join(CHANNELS)}")
+    if not data.title or not data.title.strip():
+        raise InvalidInput("title", "must not be empty")
+    if len(data.title) > TITLE_MAX:
+        raise InvalidInput("title", f"at most {TITLE_MAX} characters, got {len(data.title)}")
+    if not data.body or not data.body.strip():
+        raise InvalidInput("body", "must not be empty")
+    if len(data.body) > BODY_MAX:
+        raise InvalidInput("body", f"at most {BODY_MAX} characters, got {len(data.body)}")
+    if data.priority is not None and data.priority not in PRIORITIES:
+        raise InvalidInput("priority", f"one of {', '.join(PRIORITIES)}, got {data.priority!r}")
+    if (data.lon is None) != (data.lat is None):
+        raise InvalidInput("location", "give both lon and lat, or neither")
+    if data.lon is not None and not (-180 <= data.lon <= 180 and -90 <= data.lat <= 90):
+        raise InvalidInput("location", f"({data.lon}, {data.lat}) is not a longitude/latitude pair")
+    if data.crs not in ("gcj02", "wgs84"):
+        raise InvalidInput("crs", f"gcj02 or wgs84, got {data.crs!r}")
+    if data.lon is None and not data.grid_code and not (data.address and data.address.strip()):
+        raise InvalidInput("location", "a case needs a place: lon/lat, a grid cell or an address")
+
+
+def _locate(session: Session, data: NewCase) -> dict:
+    from civicloop.regions import service as regions
+    from civicloop.regions.coords import wgs84_to_gcj02
+    from civicloop.regions.models import GridCell
+
+    regions.get_district(session, data.district_code)  # NotFound names the district field
+    if data.lon is not None:
+        loc = regions.locate(session, data.district_code, data.lon, data.lat, crs=data.crs)
+        lon, lat = (data.lon, data.lat) if data.crs == "gcj02" else wgs84_to_gcj02(data.lon, data.lat)
+        return dict(lon=lon, lat=lat, grid_code=loc.grid_code, community_code=loc.community_code,
+                    street_code=loc.street_code)
+    if data.grid_code:
+        cell = session.get(GridCell, data.grid_code)
+        if cell is None or cell.district_code != data.district_code:
+            raise InvalidInput("grid_code", f"no grid cell {data.grid_code} in district {data.district_code}")
+        return dict(lon=cell.center_lon, lat=cell.center_lat, grid_code=cell.code,
+                    community_code=cell.community_code, street_code=cell.community_code[:9])
+    return {}  # an address only: located later (intake) or by the dispatcher
+
+
+def create_case(session: Session, data: NewCase, *, actor: Actor, now: dt.datetime) -> Created:
+    """Register an intake as a new case in state `reported`, with its first clock running.
+
+    With an idempotency key, a retry of the same intake returns the case made the first
+    time; the same key with a different intake is refused."""
+    _validate_new(data)
+    fingerprint = data.fingerprint()
+    if data.idempotency_key:
+        existing = session.scalar(select(Case).where(Case.idempotency_key == data.idempotency_key))
+        if existing is not None:
+            return _idempotent_replay(existing, fingerprint)
+    from civicloop.categories import service as categories
+
+    category = categories.find_category(session, data.category) if data.category is not None else None
+    limits = clock.limits_for(session, category.id if category else None)
+    place = _locate(session, data)
+    case = Case(channel=data.channel, state=State.REPORTED.value, title=data.title.strip(),
+                body=data.body.strip(), reporter_name=data.reporter_name, reporter_phone=data.reporter_phone,
+                reporter_user_id=data.reporter_user_id, created_by_id=actor.user_id,
+                address=data.address, district_code=data.district_code, category_id=category.id if category else None,
+                priority=data.priority or limits.priority, reported_at=now, updated_at=now,
+                time_basis=limits.basis, idempotency_key=data.idempotency_key, request_hash=fingerprint,
+                extension_hours=0.0, warning="green", escalation_level=0, overdue=False,
+                return_count=0, rework_count=0, supervision_count=0, **place)
+    for key, value in clock.start_step(session, case, now, limits.dispatch_hours).items():
+        setattr(case, key, value)
+    try:
+        with session.begin_nested():  # a concurrent twin with the same key loses here
+            session.add(case)
+            session.flush()
+    except IntegrityError:
+        existing = session.scalar(select(Case).where(Case.idempotency_key == data.idempotency_key))
+        if existing is None:
+            raise
+        return _idempotent_replay(existing, fingerprint)
+    _commit_change(session, case, action="report", actor=actor, now=now, changes={},
+                   note=f"{CHANNELS[data.channel]}上报")
+    return Created(case, True)
+
+
+def _idempotent_replay(existing: Case, fingerprint: str) -> Created:
+    if existing.request_hash != fingerprint:
+        raise Conflict("idempotency_key", f"already used for case {existing.number} with different content",
+                       state=existing.state)
+    return Created(existing, False)
+
+
+# ---------------------------------------------------------------- lifecycle actions
+
+@dataclass
+class ActionInput:
+    action: str
+    note: str = ""
+    department_id: int | None = None
+    assisting_department_ids: tuple[int, ...] = ()
+    master_case_id: int | None = None
+    extension_hours: float | None = None
+    rating: str | None = None
+    expected_version: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+_CONFLICT_FIELDS = {"state", "extension", "assists", "escalation_level", "rated"}
+_FORBIDDEN_FIELDS = {"role", "actor"}
+
+
+def _refusal(case: Case, reasons: tuple[str, ...], allowed: tuple[str, ...]):
+    field_name, _, detail = reasons[0].partition(": ")
+    detail = "; ".join(r.partition(": ")[2] for r in reasons) if len(reasons) > 1 else detail
+    if field_name in _FORBIDDEN_FIELDS:
+        return Forbidden(field_name, detail, state=case.state)
+    if field_name in _CONFLICT_FIELDS:
+        return Conflict(field_name, f"{detail} (case {case.number} is {case.state}; "
+                        f"allowed here: {', '.join(allowed) or 'none'})", state=case.state, allowed_actions=allowed)
+    return InvalidInput(field_name, detail)
+
+
+def get_case(session: Session, ref: int | str) -> Case:
+    """By id or by case number."""
+    case = None
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+        case = session.get(Case, int(ref))
+    if case is None and isinstance(ref, str) and ref.count("-") == 2:
+        district, day, number_id = ref.split("-")
+        found = session.get(Case, int(number_id)) if number_id.isdigit() else None
+        case = found if found is not None and found.number == ref else None
+    if case is None:
+        raise NotFound("case", f"no case {ref!r}")
+    return case
+
+
+def _view(session: Session, case: Case, needs_assists: bool) -> CaseView:
+    assisting, pending = frozenset(), frozenset()
+    if needs_assists:
+        rows = session.execute(select(CaseAssist.department_id, CaseAssist.fed_back_at)
+                               .where(CaseAssist.case_id == case.id)).all()
+        assisting = frozenset(r.department_id for r in rows)
+        pending = frozenset(r.department_id for r in rows if r.fed_back_at is None)
+    return CaseView(state=State(case.state), lead_department_id=case.lead_department_id,
+                    assisting_department_ids=assisting, assists_pending=pending, grid_code=case.grid_code,
+                    reporter_user_id=case.reporter_user_id,
+                    extension_pending=case.extension_requested_hours is not None,
+                    rating=Rating(case.rating) if case.rating else None,
+                    escalation_level=case.escalation_level)
+
+
+def act(session: Session, case_ref: int | str, inp: ActionInput, *, actor: Actor, now: dt.datetime) -> Case:
+    """Take one lifecycle action on a case, or refuse it with the reason."""
+    case = get_case(session, case_ref)
+    if inp.expected_version is not None and inp.expected_version != case.version:
+        raise Conflict("version", f"case {case.number} is at version {case.version}, not {inp.expected_version}; "
+                       f"it is now {case.state}", state=case.state,
+                       allowed_actions=allowed_actions(State(case.state), actor.role))
+    if inp.action == "dispatch" and inp.department_id is None and case.category_id is not None:
+        inp.department_id = _route(session, case).id  # the dispatcher confirms the routing's choice
+    try:
+        rating = Rating(inp.rating) if inp.rating else None
+    except ValueError:
+        raise InvalidInput("rating", f"one of {', '.join(r.value for r in Rating)}, got {inp.rating!r}")
+    req = Request(note=inp.note or "", department_id=inp.department_id,
+                  assisting_department_ids=tuple(inp.assisting_department_ids),
+                  master_case_id=inp.master_case_id, extension_hours=inp.extension_hours, rating=rating)
+    view = _view(session, case, needs_assists=inp.action in {"assist_feedback", "feedback"})
+    decision = decide(view, inp.action, actor, req)
+    if not decision.allowed:
+        raise _refusal(case, decision.reasons, decision.allowed_actions)
+    changes = EFFECTS.get(inp.action, _no_effect)(session, case, req, actor, now)
+    changes["state"] = decision.to_state.value
+    from_state = case.state
+    _commit_change(session, case, action=inp.action, actor=actor, now=now, changes=changes,
+                   note=req.note or None, from_state=from_state)
+    return case
+
+
+def _route(session: Session, case: Case):
+    from civicloop.departments import routing
+
+    return routing.route(session, category_id=case.category_id, community_code=case.community_code,
+                         street_code=case.street_code, district_code=case.district_code).department
+
+
+def _no_effect(session, case, req, actor, now) -> dict:
+    return {}
+
+
+def _register(session, case, req, actor, now):
+    return {"registered_at": now}
+
+
+def _close_clock(session, case, req, actor, now):
+    return {**clock.stopped(), "resolution_note": req.note or None}
+
+
+def _merge(session, case, req, actor, now):
+    master = session.get(Case, req.master_case_id)
+    if master is None:
+        raise NotFound("master_case_id", f"no case {req.master_case_id}")
+    if master.id == case.id:
+        raise InvalidInput("master_case_id", "a case cannot be merged into itself")
+    if master.district_code != case.district_code:
+        raise InvalidInput("master_case_id", f"case {master.number} is in another district")
+    if master.state not in {s.value for s in OPEN}:
+        raise InvalidInput("master_case_id", f"case {master.number} is {master.state}; merge into an open case")
+    return {**clock.stopped(), "merged_into_id": master.id}
+
+
+def _dispatch(session, case, req, actor, now):
+    from civicloop.departments.models import Department
+
+    wanted = [req.department_id, *req.assisting_department_ids]
+    found = {d.id: d for d in session.scalars(select(Department).where(Department.id.in_(wanted)))}
+    for dep_id in wanted:
+        if dep_id not in found or not found[dep_id].active:
+            raise NotFound("department_id", f"no active department {dep_id}")
+    for dep_id in dict.fromkeys(req.assisting_department_ids):
+        if dep_id != req.department_id:
+            session.add(CaseAssist(case_id=case.id, department_id=dep_id))
+    limits = clock.limits_for(session, case.category_id)
+    return {"lead_department_id": req.department_id, "dispatched_at": now, "accepted_at": None,
+            **clock.start_step(session, case, now, limits.handle_hours + case.extension_hours, handling=True)}
+
+
+def _accept(session, case, req, actor, now):
+    return {"accepted_at": now}
+
+
+def _approve_return(session, case, req, actor, now):
+    session.query(CaseAssist).filter(CaseAssist.case_id == case.id).delete()
+    limits = clock.limits_for(session, case.category_id)
+    return {**clock.start_step(session, case, now, limits.dispatch_hours),
+            "lead_department_id": None, "return_count": case.return_count + 1, "handle_deadline": None}
+
+
+def _request_extension(session, case, req, actor, now):
+    return {"extension_requested_hours": req.extension_hours}
+
+
+def _approve_extension(session, case, req, actor, now):
+    hours = case.extension_requested_hours
+    return {"extension_requested_hours": None, "extension_hours": case.extension_hours + hours,
+            **clock.extend(session, case, now, hours)}
+
+
+def _refuse_extension(session, case, req, actor, now):
+    return {"extension_requested_hours": None}
+
+
+def _suspend(session, case, req, actor, now):
+    return clock.suspend(session, case, now)
+
+
+def _resume(session, case, req, actor, now):
+    return clock.resume(session, case, now)
+
+
+def _assist_feedback(session, case, req, actor, now):
+    assist = session.scalar(select(CaseAssist).where(CaseAssist.case_id == case.id,
+                                                     CaseAssist.department_id == actor.department_id))
+    assist.feedback, assist.fed_back_at = req.note, now
+    return {}
+
+
+def _feedback(session, case, req, actor, now):
+    late = case.handle_deadline is not None and now > case.handle_deadline
+    from civicloop.settings import get_settings
+
+    return {"fed_back_at": now, "resolution_note": req.note, "overdue": case.overdue or late,
+            **clock.start_step(session, case, now, get_settings().verify_limit_hours)}
+
+
+def _verify_pass(session, case, req, actor, now):
+    return {"closed_at": now, **clock.stopped()}
+
+
+def _rework(session, case, req, actor, now):
+    limits = clock.limits_for(session, case.category_id)
+    return {"rework_count": case.rework_count + 1, "closed_at": None, "fed_back_at": None,
+            **clock.start_step(session, case, now, limits.handle_hours, handling=True)}
+
+
+def _reopen(session, case, req, actor, now):
+    return {**_rework(session, case, req, actor, now), "rating": None, "rated_at": None}
+
+
+def _rate(session, case, req, actor, now):
+    return {"rating": req.rating.value, "rated_at": now}
+
+
+def _supervise(session, case, req, actor, now):
+    return {"supervision_count": case.supervision_count + 1}
+
+
+def _escalate(session, case, req, actor, now):
+    return {"escalation_level": case.escalation_level + 1}
+
+
+EFFECTS = {
+    "register": _register, "reject": _close_clock, "merge": _merge, "dispatch": _dispatch,
+    "accept": _accept, "approve_return": _approve_return,
+    "request_extension": _request_extension, "approve_extension": _approve_extension,
+    "refuse_extension": _refuse_extension, "suspend": _suspend, "resume": _resume,
+    "assist_feedback": _assist_feedback, "feedback": _feedback, "verify_pass": _verify_pass,
+    "verify_fail": _rework, "rate": _rate, "reopen": _reopen, "supervise": _supervise,
+    "escalate": _escalate,
+}
+
+
+# ---------------------------------------------------------------- history and rebuild
+
+def events(session: Session, case_id: int) -> list[CaseEvent]:
+    return list(session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq)))
+
+
+def rebuild(session: Session, case_id: int) -> dict:
+    """The case row as its event log says it must be."""
+    state: dict = {}
+    for event in events(session, case_id):
+        for key, value in event.changes.items():
+            state[key] = dt.datetime.fromisoformat(value) if key in _DATETIME_COLUMNS and value else value
+    return state
+
+
+def rebuild_mismatches(session: Session, case: Case) -> dict:
+    """Fields where the row and its rebuild from events differ (empty when they agree)."""
+    rebuilt = rebuild(session, case.id)
+    return {k: (getattr(case, k), rebuilt.get(k)) for k in REBUILT_COLUMNS
+            if getattr(case, k) != rebuilt.get(k)}
+
+
+def count_events(session: Session, case_id: int | None = None) -> int:
+    q = select(func.count()).select_from(CaseEvent)
+    if case_id is not None:
+        q = q.where(CaseEvent.case_id == case_id)
+    return session.scalar(q)
