@@ -213,6 +213,7 @@ def import_taxonomy(session: Session, source: str | Path, *, root: str | None = 
                     setattr(cat, field, value)
                     changed.add(cat.id)
         session.flush()
+    session.info.pop(_TABLE, None)
     return ImportResult(rows=len(rows), created=len(created), updated=len(changed - created))
 
 
@@ -295,22 +296,50 @@ class LimitsExplained:
     sources: dict[str, Category | None]  # per Limits attribute: the category that set it; None: default
 
 
-def explain_limits(session: Session, category_id: int | None) -> LimitsExplained:
-    """None (a case not yet categorised) gets the defaults."""
-    chain = ancestors(session, find_category(session, category_id)) if category_id is not None else []
+_TABLE = "civicloop.category_limits"
+
+
+def _limits_table(session: Session, category_id: int) -> dict[int, tuple]:
+    """id -> (parent_id, *LIMIT_FIELDS) of every category, read in one query once per
+    transaction: the sweep asks for the limits of thousands of cases. Tied to the
+    transaction, so it never outlives a rollback nor hides another worker's change (a
+    process-wide cache would); set_limits and import_taxonomy drop it."""
+    cached = session.info.get(_TABLE)
+    if cached is None or cached[0] is not session.get_transaction() or category_id not in cached[1]:
+        rows = session.execute(select(Category.id, Category.parent_id,
+                                      *(getattr(Category, f) for f in LIMIT_FIELDS)))
+        cached = session.info[_TABLE] = (session.get_transaction(), {r[0]: tuple(r[1:]) for r in rows})
+    return cached[1]
+
+
+def _resolve(session: Session, category_id: int | None) -> tuple[dict[str, object], dict[str, int | None]]:
+    """(Limits fields, id of the category each came from or None for the default)."""
+    table = _limits_table(session, category_id) if category_id is not None else {}
+    if category_id is not None and category_id not in table:
+        raise NotFound("category", f"no category with id {category_id}")
+    chain, node = [], category_id
+    while node is not None:
+        chain.append(node)
+        node = table[node][0]
     values, sources = {}, {}
-    for field, fallback in defaults().items():
-        setter = next((c for c in chain if getattr(c, field) is not None), None)
-        values[LIMITS_ATTR[field]] = getattr(setter, field) if setter else fallback
+    for column, (field, fallback) in enumerate(defaults().items(), start=1):
+        setter = next((c for c in chain if table[c][column] is not None), None)
+        values[LIMITS_ATTR[field]] = table[setter][column] if setter is not None else fallback
         sources[LIMITS_ATTR[field]] = setter
-    return LimitsExplained(Limits(**values), sources)
+    return values, sources
+
+
+def explain_limits(session: Session, category_id: int | None) -> LimitsExplained:
+    """The effective limits with the category each was inherited from."""
+    values, sources = _resolve(session, category_id)
+    return LimitsExplained(Limits(**values), {attr: session.get(Category, source) if source else None
+                                              for attr, source in sources.items()})
 
 
 def effective_limits(session: Session, category_id: int | None) -> Limits:
-    """Each limit from the nearest ancestor that sets it, else the defaults. No process-wide
-    cache on purpose: several workers share the database, and a cache in one of them
-    would miss another's set_limits; the session's identity map serves repeat calls."""
-    return explain_limits(session, category_id).limits
+    """Each limit from the nearest ancestor that sets it, else the defaults; None (a case
+    not yet categorised) gets the defaults."""
+    return Limits(**_resolve(session, category_id)[0])
 
 
 def set_limits(session: Session, ref: int | str, **fields: object) -> Category:
@@ -323,4 +352,5 @@ def set_limits(session: Session, ref: int | str, **fields: object) -> Category:
     for field, value in checked.items():
         setattr(category, field, value)
     session.flush()
+    session.info.pop(_TABLE, None)
     return category

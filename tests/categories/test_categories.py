@@ -192,6 +192,25 @@ def test_set_limits_is_seen_by_the_next_transaction(engine):
         assert service.effective_limits(s, leaf).handle_hours == 4.0
 
 
+def test_limits_cache_lives_one_transaction(engine):
+    with Session(engine) as s:
+        service.import_taxonomy(s, SMALL)
+        s.commit()
+        leaf = service.find_category(s, "安全隐患").id
+        service.set_limits(s, "0101", handle_limit_hours=4)
+        assert service.effective_limits(s, leaf).handle_hours == 4.0
+        s.rollback()
+        assert service.effective_limits(s, leaf).handle_hours == 40.0
+        # A category added without the service is found all the same.
+        extra = Category(code="03", name="临时", level=1, handle_limit_hours=3.0)
+        s.add(extra)
+        s.flush()
+        assert service.effective_limits(s, extra.id).handle_hours == 3.0
+        with pytest.raises(NotFound):
+            service.effective_limits(s, extra.id + 1000)
+        s.rollback()
+
+
 @pytest.mark.parametrize("fields, field", [
     ({"handle_limit_hours": "soon"}, "handle_limit_hours"),
     ({"dispatch_limit_hours": 0}, "dispatch_limit_hours"),
