@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 import civicloop.models  # noqa: F401
+from civicloop import cache
 from civicloop.db import Base, make_engine
 from civicloop.migrate import upgrade
 
@@ -73,6 +74,7 @@ def engine(database_url):
     """An engine on a migrated, empty database; tables are emptied after the test."""
     eng = _migrated[database_url]
     yield eng
+    cache.invalidate()  # the next test's tables are new: no snapshot may outlive this one's
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with eng.begin() as conn:
         if eng.dialect.name == "postgresql":

@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from civicloop import cache
 from civicloop.categories.models import Category
 from civicloop.errors import InvalidInput, NotFound
 from civicloop.settings import PACKAGE_DIR, get_settings
@@ -213,7 +214,7 @@ def import_taxonomy(session: Session, source: str | Path, *, root: str | None = 
                     setattr(cat, field, value)
                     changed.add(cat.id)
         session.flush()
-    session.info.pop(_TABLE, None)
+    cache.changed(session, _TABLE)
     return ImportResult(rows=len(rows), created=len(created), updated=len(changed - created))
 
 
@@ -296,20 +297,23 @@ class LimitsExplained:
     sources: dict[str, Category | None]  # per Limits attribute: the category that set it; None: default
 
 
-_TABLE = "civicloop.category_limits"
+_TABLE = "category_limits"
+
+
+def _read_limits(session: Session) -> dict[int, tuple]:
+    rows = session.execute(select(Category.id, Category.parent_id, *(getattr(Category, f) for f in LIMIT_FIELDS)))
+    return {r[0]: tuple(r[1:]) for r in rows}
 
 
 def _limits_table(session: Session, category_id: int) -> dict[int, tuple]:
-    """id -> (parent_id, *LIMIT_FIELDS) of every category, read in one query once per
-    transaction: the sweep asks for the limits of thousands of cases. Tied to the
-    transaction, so it never outlives a rollback nor hides another worker's change (a
-    process-wide cache would); set_limits and import_taxonomy drop it."""
-    cached = session.info.get(_TABLE)
-    if cached is None or cached[0] is not session.get_transaction() or category_id not in cached[1]:
-        rows = session.execute(select(Category.id, Category.parent_id,
-                                      *(getattr(Category, f) for f in LIMIT_FIELDS)))
-        cached = session.info[_TABLE] = (session.get_transaction(), {r[0]: tuple(r[1:]) for r in rows})
-    return cached[1]
+    """id -> (parent_id, *LIMIT_FIELDS) of every category: a process-wide snapshot (see
+    civicloop/cache.py), since every case action asks for limits; reread at once when a
+    category is unknown to it (made by another worker a moment ago)."""
+    table = cache.snapshot(session, _TABLE, _read_limits)
+    if category_id not in table:
+        cache.invalidate(_TABLE)
+        table = cache.snapshot(session, _TABLE, _read_limits)
+    return table
 
 
 def _resolve(session: Session, category_id: int | None) -> tuple[dict[str, object], dict[str, int | None]]:
@@ -352,5 +356,5 @@ def set_limits(session: Session, ref: int | str, **fields: object) -> Category:
     for field, value in checked.items():
         setattr(category, field, value)
     session.flush()
-    session.info.pop(_TABLE, None)
+    cache.changed(session, _TABLE)
     return category

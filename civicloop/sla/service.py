@@ -9,6 +9,7 @@ import io
 from sqlalchemy import extract, select
 from sqlalchemy.orm import Session
 
+from civicloop import cache
 from civicloop.errors import InvalidInput, NotFound
 from civicloop.settings import get_settings
 from civicloop.sla.calendar import WorkCalendar
@@ -20,15 +21,22 @@ _FALSE = {"0", "false", "no", "n", "holiday", "休", "休息"}
 _NAME_MAX = CalendarDay.__table__.c.name.type.length
 
 # (the rows it was built from, office hours) -> calendar. The key is the whole table (a few
-# dozen rows a year), not a fingerprint: a flipped day leaves count and max(day) unchanged,
-# and another process may have flipped it. Keeping the calendar keeps its per-day cache warm.
+# dozen rows a year), not a fingerprint: a flipped day leaves count and max(day) unchanged.
+# Keeping the calendar keeps its per-day cache warm.
 _cached: tuple[tuple, WorkCalendar] | None = None
+_DAYS = "calendar_days"
+
+
+def _read_days(session: Session) -> tuple:
+    return tuple((d, w) for d, w in session.execute(
+        select(CalendarDay.day, CalendarDay.is_workday).order_by(CalendarDay.day)))
 
 
 def load_calendar(session: Session) -> WorkCalendar:
-    """The calendar as the table says now; rebuilt only when the table or office hours changed."""
+    """The calendar as the table says (a process-wide snapshot, see civicloop/cache.py: every
+    case action asks for it); rebuilt only when the table or office hours changed."""
     global _cached
-    rows = tuple((d, w) for d, w in session.execute(select(CalendarDay.day, CalendarDay.is_workday).order_by(CalendarDay.day)))
+    rows = cache.snapshot(session, _DAYS, _read_days)
     key = (rows, get_settings().office_hours)
     if _cached is None or _cached[0] != key:
         _cached = (key, WorkCalendar(dict(rows), key[1]))
@@ -50,6 +58,7 @@ def set_day(session: Session, day: dt.date, is_workday: bool, name: str | None =
     row.is_workday = is_workday
     row.name = name
     session.flush()
+    cache.changed(session, _DAYS)
     return row
 
 
@@ -60,6 +69,7 @@ def unset_day(session: Session, day: dt.date) -> None:
         raise NotFound("date", f"{day.isoformat()}: no override for this day")
     session.delete(row)
     session.flush()
+    cache.changed(session, _DAYS)
 
 
 def list_days(session: Session, year: int | None = None) -> list[CalendarDay]:
