@@ -12,11 +12,10 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-from sqlalchemy import DateTime, func, select
+from sqlalchemy import DateTime, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import flag_modified
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from civicloop.cases import clock
 from civicloop.cases.lifecycle import (OPEN, Actor, CaseView, Rating, Request, Role, State, allowed_actions,
@@ -74,31 +73,31 @@ def _snapshot(case: Case) -> dict:
 
 
 def _commit_change(session: Session, case: Case, *, action: str, actor: Actor, now: dt.datetime,
-                   changes: dict, note: str | None = None, from_state: str | None = None) -> CaseEvent:
-    """Apply `changes` to `case`, flush under the version check, append the event."""
+                   changes: dict, note: str | None = None, from_state: str | None = None) -> None:
+    """Write `changes` to the case under the version check and append the event.
+
+    `from_state` None means the case was just inserted: its event carries every field.
+    Plain UPDATE/INSERT statements rather than the ORM's unit of work: this is the
+    hottest path of the system, and the version check is one WHERE clause."""
     before = _snapshot(case)
-    case_id = case.id  # read now: after a failed flush the object can no longer load it
-    for key, value in changes.items():
-        setattr(case, key, value)
-    case.updated_at = now
-    if from_state is not None:
-        flag_modified(case, "updated_at")  # every event bumps the version, even one that changes no field
-    try:
-        session.flush()  # UPDATE … WHERE id = :id AND version = :old (or the INSERT)
-    except StaleDataError:
-        # This transaction is void now; read what the winner left on a connection of its own.
-        with session.get_bind().connect() as conn:
-            current = conn.scalar(select(Case.state).where(Case.id == case_id))
-        raise Conflict("version", f"case {case_id} was changed by someone else meanwhile; it is now {current}",
-                       state=current, allowed_actions=allowed_actions(State(current), actor.role) if current else ())
-    after = _snapshot(case)
-    diff = {k: _jsonable(v) for k, v in after.items() if before.get(k) != v or from_state is None}
-    event = CaseEvent(case_id=case.id, seq=case.version, action=action, at=now, actor_id=actor.user_id,
-                      actor_role=actor.role.value, department_id=actor.department_id,
-                      from_state=from_state, to_state=case.state, note=note, changes=diff)
-    session.add(event)
-    session.flush()
-    return event
+    if from_state is None:
+        carried = before
+    else:
+        values = {**changes, "updated_at": now, "version": case.version + 1}
+        table = Case.__table__
+        done = session.execute(update(table).where(table.c.id == case.id, table.c.version == case.version)
+                               .values(**values))
+        if done.rowcount != 1:
+            current = session.scalar(select(table.c.state).where(table.c.id == case.id))
+            raise Conflict("version", f"case {case.number} was changed by someone else meanwhile; it is now {current}",
+                           state=current, allowed_actions=allowed_actions(State(current), actor.role) if current else ())
+        for key, value in values.items():
+            set_committed_value(case, key, value)
+        carried = {k: v for k, v in values.items() if before.get(k) != v}
+    session.execute(insert(CaseEvent.__table__).values(
+        case_id=case.id, seq=case.version, action=action, at=now, actor_id=actor.user_id,
+        actor_role=actor.role.value, department_id=actor.department_id, from_state=from_state,
+        to_state=case.state, note=note, changes={k: _jsonable(v) for k, v in carried.items()}))
 
 
 # ---------------------------------------------------------------- intake
