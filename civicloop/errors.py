@@ -19,6 +19,16 @@ class InvalidInput(CivicloopError):
     title = "invalid input"
 
 
+class TooLarge(InvalidInput):
+    status = 413
+    title = "too large"
+
+
+class UnsupportedType(InvalidInput):
+    status = 415
+    title = "unsupported media type"
+
+
 class NotFound(CivicloopError):
     status = 404
     title = "not found"

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     # Grid cell size for generated grids, in square metres (万米单元网格).
     cell_area_m2: float = 10_000.0
     attachments_dir: Path = Path("var/attachments")
+    attachments_in_database: bool = False  # keep photos in the database instead of on disk
+    attachment_max_bytes: int = 10 * 1024 * 1024
     # How long a worker may go on using its copy of category limits, calendar overrides and
     # the grid before rereading them (a change made in the same process is seen at once).
     config_ttl_seconds: float = 10.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -12,6 +13,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from civicloop.cases import lifecycle, service
+from civicloop.cases.attachments import Upload
 from civicloop.cases.lifecycle import Actor
 from civicloop.cases.models import CHANNELS, Case
 from civicloop.db import get_engine, transaction
@@ -32,6 +34,13 @@ def _now(at: Optional[str]) -> dt.datetime:
         raise InvalidInput("at", f"an ISO date-time like 2026-11-23T09:30, got {at!r}")
 
 
+def _uploads(paths: list[Path]) -> tuple[Upload, ...]:
+    for index, path in enumerate(paths):
+        if not path.is_file():
+            raise InvalidInput(f"photo[{index}]", f"{path} is not a readable file")
+    return tuple(Upload(path.name, path.read_bytes()) for path in paths)
+
+
 def actor_for(session, username: str) -> Actor:
     from civicloop.users.service import actor_for_username
 
@@ -50,15 +59,17 @@ def create(
     grid: Optional[str] = None, address: Optional[str] = None, category: Optional[str] = None,
     name: Optional[str] = None, phone: Optional[str] = None, priority: Optional[str] = None,
     key: Optional[str] = typer.Option(None, help="Idempotency key: a retry with it creates no second case"),
+    photo: list[Path] = typer.Option([], help="A photo (or PDF) that comes with the report"),
     at: Optional[str] = typer.Option(None, help="Pretend it is this time (ISO)"),
 ) -> None:
     """Register a new case (上报)."""
+    uploads = _uploads(photo)
     with transaction() as session:
         made = service.create_case(session, service.NewCase(
             channel=channel, title=title, body=text, district_code=district, reporter_name=name,
             reporter_phone=phone, address=address, lon=lon, lat=lat, crs="wgs84" if wgs84 else "gcj02",
             grid_code=grid, category=category, priority=priority, idempotency_key=key),
-            actor=actor_for(session, by), now=_now(at))
+            actor=actor_for(session, by), now=_now(at), attachments=uploads)
         verb = "created" if made.created else "already exists (same idempotency key)"
         console.print(f"case {made.case.number} (id {made.case.id}) {verb}: {made.case.state}, "
                       f"grid {made.case.grid_code or '—'}, deadline {made.case.deadline}")
@@ -75,14 +86,17 @@ def act(
     hours: Optional[float] = typer.Option(None, help="Extension hours"),
     rating: Optional[str] = typer.Option(None, help="satisfied | basic | dissatisfied"),
     version: Optional[int] = typer.Option(None, help="Refuse if the case is no longer at this version"),
+    photo: list[Path] = typer.Option([], help="Evidence: a photo (or PDF) of the work"),
     at: Optional[str] = None,
 ) -> None:
     """Take one lifecycle action on a case."""
+    uploads = _uploads(photo)
     from civicloop.departments.service import get_department
 
     with transaction() as session:
         inp = service.ActionInput(
             action=action, note=note, expected_version=version, extension_hours=hours, rating=rating,
+            attachments=uploads,
             department_id=get_department(session, department).id if department else None,
             assisting_department_ids=tuple(get_department(session, d).id for d in assist),
             master_case_id=service.get_case(session, master).id if master else None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import DateTime, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from civicloop.cases import clock
+from civicloop.cases.attachments import Upload, check as check_upload, store as store_uploads
 from civicloop.cases.lifecycle import (OPEN, Actor, CaseView, Rating, Request, Role, State, allowed_actions,
                                        decide)
 from civicloop.cases.models import CHANNELS, Case, CaseAssist, CaseEvent
@@ -145,12 +146,15 @@ def _locate(session: Session, data: NewCase) -> dict:
     return {}  # an address only: located later (intake) or by the dispatcher
 
 
-def create_case(session: Session, data: NewCase, *, actor: Actor, now: dt.datetime) -> Created:
+def create_case(session: Session, data: NewCase, *, actor: Actor, now: dt.datetime,
+                attachments: tuple[Upload, ...] = ()) -> Created:
     """Register an intake as a new case in state `reported`, with its first clock running.
 
     With an idempotency key, a retry of the same intake returns the case made the first
-    time; the same key with a different intake is refused."""
+    time (its photos are not stored twice); the same key with a different intake is refused."""
     _validate_new(data)
+    for index, upload in enumerate(attachments):
+        check_upload(upload, index)
     fingerprint = data.fingerprint()
     if data.idempotency_key:
         existing = session.scalar(select(Case).where(Case.idempotency_key == data.idempotency_key))
@@ -182,6 +186,8 @@ def create_case(session: Session, data: NewCase, *, actor: Actor, now: dt.dateti
         return _idempotent_replay(existing, fingerprint)
     _commit_change(session, case, action="report", actor=actor, now=now, changes={},
                    note=f"{CHANNELS[data.channel]}上报")
+    store_uploads(session, case_id=case.id, event_seq=case.version, uploads=attachments,
+                  actor_id=actor.user_id, now=now)
     return Created(case, True)
 
 
@@ -204,7 +210,7 @@ class ActionInput:
     extension_hours: float | None = None
     rating: str | None = None
     expected_version: int | None = None
-    extra: dict = field(default_factory=dict)
+    attachments: tuple[Upload, ...] = ()  # evidence that comes with the action (photos of the work)
 
 
 _CONFLICT_FIELDS = {"state", "extension", "assists", "escalation_level", "rated"}
@@ -253,6 +259,8 @@ def _view(session: Session, case: Case, needs_assists: bool) -> CaseView:
 
 def act(session: Session, case_ref: int | str, inp: ActionInput, *, actor: Actor, now: dt.datetime) -> Case:
     """Take one lifecycle action on a case, or refuse it with the reason."""
+    for index, upload in enumerate(inp.attachments):
+        check_upload(upload, index)
     case = get_case(session, case_ref)
     if inp.expected_version is not None and inp.expected_version != case.version:
         raise Conflict("version", f"case {case.number} is at version {case.version}, not {inp.expected_version}; "
@@ -276,6 +284,8 @@ def act(session: Session, case_ref: int | str, inp: ActionInput, *, actor: Actor
     from_state = case.state
     _commit_change(session, case, action=inp.action, actor=actor, now=now, changes=changes,
                    note=req.note or None, from_state=from_state)
+    store_uploads(session, case_id=case.id, event_seq=case.version, uploads=inp.attachments,
+                  actor_id=actor.user_id, now=now)
     return case
 
 

@@ -253,3 +253,54 @@ def test_every_case_rebuilds_from_its_events(world):
         cases[0].warning = "red"
         s.flush()
         assert "warning" in service.rebuild_mismatches(s, cases[0])
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+
+
+def test_photos_come_with_reports_and_actions(world, tmp_path, monkeypatch):
+    from civicloop.cases.attachments import Upload, read
+    from civicloop.cases.models import Attachment
+    from civicloop.settings import get_settings
+
+    monkeypatch.setattr(get_settings(), "attachments_dir", tmp_path)
+    with transaction(world.engine) as s:
+        made = service.create_case(s, service.NewCase(channel="patrol", title="暴露垃圾", body="路口垃圾堆积",
+                                                      district_code="420106", lon=114.305, lat=30.545),
+                                   actor=world.actors["grid_worker"], now=MONDAY,
+                                   attachments=(Upload("现场.jpg", JPEG, "image/jpeg"),))
+    c = made.case
+    world.act(c.id, "register", "dispatcher", MONDAY)
+    world.act(c.id, "dispatch", "dispatcher", MONDAY, department_id=world.departments["cg"])
+    world.act(c.id, "accept", "handler", MONDAY)
+    world.act(c.id, "feedback", "handler", MONDAY + H, note="已清运",
+              attachments=(Upload("after.png", PNG), Upload("after-2.png", PNG)))
+    with transaction(world.engine) as s:
+        rows = s.query(Attachment).filter_by(case_id=c.id).order_by(Attachment.id).all()
+        assert [(a.event_seq, a.content_type, a.kind) for a in rows] == [
+            (1, "image/jpeg", "photo"), (5, "image/png", "photo"), (5, "image/png", "photo")]
+        assert read(rows[1]) == PNG and rows[1].storage_path == rows[2].storage_path  # stored once
+        assert rows[0].uploaded_by_id == world.actors["grid_worker"].user_id
+
+
+@pytest.mark.parametrize("upload,error", [
+    (("a.exe", b"MZ\x90\x00" * 10, None), "UnsupportedType"),
+    (("a.png", JPEG, "image/png"), "UnsupportedType"),      # the name and claim lie
+    (("empty.jpg", b"", None), "InvalidInput"),
+    (("big.jpg", JPEG + b"\x00" * (11 * 1024 * 1024), None), "TooLarge"),
+])
+def test_bad_attachments_are_refused_and_nothing_is_written(world, upload, error, tmp_path, monkeypatch):
+    from civicloop.cases.attachments import Upload
+    from civicloop.cases.models import Attachment
+    from civicloop.settings import get_settings
+
+    monkeypatch.setattr(get_settings(), "attachments_dir", tmp_path)
+    c = world.create()
+    with pytest.raises(InvalidInput) as e:
+        world.act(c.id, "register", "dispatcher", MONDAY, attachments=(Upload(*upload),))
+    assert type(e.value).__name__ == error and e.value.field == "attachments[0]"
+    assert world.get(c.id).state == "reported"
+    with transaction(world.engine) as s:
+        assert s.query(Attachment).count() == 0
+    assert not any(tmp_path.iterdir())
