@@ -1,8 +1,8 @@
 """Point → grid cell → community → street, for one district.
 
-The cells are loaded once into an STRtree and kept in this process. The cache key
-holds a fingerprint of the district's cells (one aggregate query), so a grid imported
-or rebuilt by any process — not only this one — is noticed on the next lookup."""
+The cells are loaded once into an STRtree and kept in this process, keyed by the
+district's grid_version: every grid replacement raises it, so one primary-key read per
+lookup tells any process — not only the one that imported — that its index is stale."""
 from __future__ import annotations
 
 import threading
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from sqlalchemy import func, select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from civicloop.errors import InvalidInput, NotFound
@@ -48,7 +48,7 @@ class Locator:
         self.label = f"{district.code} {district.name}"
         self.boundary = shapely.from_geojson(district.geometry)
         shapely.prepare(self.boundary)
-        codes, communities, texts = zip(*cells) if cells else ((), (), ())
+        codes, communities, texts = zip(*cells)
         self.codes = np.array(codes, dtype=object)
         self.communities = np.array(communities, dtype=object)
         self.streets = np.array([streets.get(c) for c in communities], dtype=object)
@@ -72,45 +72,36 @@ class Locator:
         return out
 
 
-_cache: dict[tuple[str, str], tuple[tuple, Locator]] = {}
+_cache: dict[tuple[str, str], tuple[int, Locator]] = {}
 _lock = threading.Lock()
 
 
-def _fingerprint(session: Session, district_code: str) -> tuple:
-    return tuple(session.execute(
-        select(func.count(), func.max(GridCell.code), func.sum(GridCell.center_lon), func.sum(GridCell.center_lat),
-               func.sum(GridCell.area_m2)).where(GridCell.district_code == district_code)).one())
-
-
-def _key(session: Session, district_code: str) -> tuple[str, str]:
-    return (session.get_bind().url.render_as_string(hide_password=True), district_code)
-
-
-def forget(session: Session, district_code: str) -> None:
-    """Drop the cached locator of a district (its grid has just changed)."""
-    with _lock:
-        _cache.pop(_key(session, district_code), None)
+def grid_replaced(session: Session, district_code: str) -> None:
+    """Record that the district's grid has changed (in the caller's transaction)."""
+    session.execute(update(Region).where(Region.code == district_code)
+                    .values(grid_version=Region.grid_version + 1))
 
 
 def locator_for(session: Session, district_code: str) -> Locator:
-    key = _key(session, district_code)
-    fingerprint = _fingerprint(session, district_code)
+    version = session.scalar(select(Region.grid_version).where(Region.code == district_code,
+                                                               Region.level == "district"))
+    if version is None:
+        raise NotFound("district", f"{district_code} has not been set up: run `civicloop init --district {district_code}`")
+    key = (session.get_bind().url.render_as_string(hide_password=True), district_code)
     with _lock:
         cached = _cache.get(key)
-    if cached and cached[0] == fingerprint:
+    if cached and cached[0] == version:
         return cached[1]
     district = session.get(Region, district_code)
-    if district is None or district.level != "district":
-        raise NotFound("district", f"{district_code} has not been set up: run `civicloop init --district {district_code}`")
-    if not fingerprint[0]:
-        raise NotFound("grid", f"district {district_code} {district.name} has no grid cells")
     cells = session.execute(select(GridCell.code, GridCell.community_code, GridCell.geometry)
                             .where(GridCell.district_code == district_code).order_by(GridCell.code)).all()
+    if not cells:
+        raise NotFound("grid", f"district {district_code} {district.name} has no grid cells")
     streets = dict(session.execute(select(Region.code, Region.parent_code).where(
         Region.district_code == district_code, Region.level == "community")).all())
     built = Locator(district, [tuple(c) for c in cells], streets)
     with _lock:
-        _cache[key] = (fingerprint, built)
+        _cache[key] = (version, built)
     return built
 
 

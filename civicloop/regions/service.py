@@ -216,7 +216,7 @@ def init_district(session: Session, district_code: str, *, cell_area_m2: float |
     _save_regions(session, regions)
     session.flush()
     _insert_cells(session, _cell_rows(cells, code, "generated"), progress)
-    locator.forget(session, code)
+    locator.grid_replaced(session, code)
     step("完成", _INIT_STEPS, _INIT_STEPS)
 
     return DistrictSummary(
@@ -282,7 +282,7 @@ def import_grids(session: Session, district_code: str, geojson: dict) -> ImportS
                                                        areas, lon, lat)]
     session.execute(delete(GridCell).where(GridCell.district_code == district_code))
     _insert_cells(session, rows, None)
-    locator.forget(session, district_code)
+    locator.grid_replaced(session, district_code)
     total = float(areas.sum())
     return ImportSummary(district_code, len(rows), len(rows), total / 1e6,
                          total / district.area_m2 if district.area_m2 else float("nan"))
@@ -374,7 +374,7 @@ def import_communities(session: Session, district_code: str, geojson: dict, *,
     if generated:
         session.execute(delete(GridCell).where(GridCell.district_code == district_code))
         _insert_cells(session, _cell_rows(cut_cells(geoms, projection, cell_area), district_code, "generated"), None)
-    locator.forget(session, district_code)
+    locator.grid_replaced(session, district_code)
     cells = session.scalar(select(func.count()).where(GridCell.district_code == district_code))
     total = float(areas[:len(geoms)].sum())
     return ImportSummary(district_code, len(geoms), cells, total / 1e6,

@@ -52,6 +52,7 @@ def upgrade() -> None:
     sa.Column('geometry', sa.Text(), nullable=True),
     sa.Column('geometry_source', sa.String(length=40), nullable=True),
     sa.Column('area_m2', sa.Float(), nullable=True),
+    sa.Column('grid_version', sa.Integer(), server_default='0', nullable=False),
     sa.ForeignKeyConstraint(['parent_code'], ['regions.code'], name=op.f('fk_regions_parent_code_regions')),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_regions'))
     )
