@@ -1,0 +1,274 @@
+"""What both benchmarks share: fresh databases, the machine description, the world
+(district, categories, departments, people) and the result file."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import sqlite3
+import statistics
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
+
+import civicloop.models  # noqa: F401 — every table on Base.metadata
+from civicloop.cases.lifecycle import Actor, Role
+from civicloop.db import engine_for, make_engine, transaction
+from civicloop.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = Path("var/bench")  # under the working directory, like the application's own var/
+RESULTS = Path(__file__).resolve().parent / "results"
+# The server, not a database: each benchmark makes its own databases there and drops them.
+PG_URL = os.environ.get("CIVICLOOP_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+DISTRICT = "420106"
+MONDAY = dt.datetime(2026, 11, 23, 9, 0)  # a plain working Monday
+
+
+# ---------------------------------------------------------------- databases
+
+def _admin(pg_url: str):
+    return create_engine(pg_url, isolation_level="AUTOCOMMIT")
+
+
+def database_url(db: str, name: str, pg_url: str = PG_URL) -> str:
+    if db == "sqlite":
+        return f"sqlite:///{VAR / f'{name}.db'}"
+    return make_url(pg_url).set(database=name).render_as_string(hide_password=False)
+
+
+def fresh_database(db: str, name: str, pg_url: str = PG_URL) -> str:
+    """An empty, migrated database named `name`; any earlier one of that name is dropped."""
+    url = database_url(db, name, pg_url)
+    drop_database(url, pg_url)
+    if db == "postgresql":
+        with _admin(pg_url).connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    upgrade(url)
+    return url
+
+
+def drop_database(url: str, pg_url: str = PG_URL) -> None:
+    engine_for(url).dispose()  # the migrations' cached engine would keep the old database open
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{parsed.database}{suffix}").unlink(missing_ok=True)
+        return
+    with _admin(pg_url).connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+
+
+# ---------------------------------------------------------------- the machine
+
+def machine(pg_url: str | None = None) -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in _read("/proc/cpuinfo").splitlines()
+                if line.startswith("model name")), platform.processor() or "unknown")
+    mem_kb = next((int(line.split()[1]) for line in _read("/proc/meminfo").splitlines()
+                   if line.startswith("MemTotal:")), 0)
+    info = {"cpu": cpu, "cores": os.cpu_count(), "ram_gib": round(mem_kb / 2**20, 1),
+            "os": platform.platform(), "python": platform.python_version(),
+            "sqlite": sqlite3.sqlite_version, "load_average": " ".join(_read("/proc/loadavg").split()[:3]) or "0"}
+    if pg_url:
+        with _admin(pg_url).connect() as conn:
+            info["postgresql"] = conn.scalar(text("SHOW server_version"))
+            info["postgresql_settings"] = {name: conn.scalar(text(f"SHOW {name}")) for name in
+                                           ("shared_buffers", "synchronous_commit", "fsync", "max_connections")}
+    return info
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError:
+        return ""
+
+
+# ---------------------------------------------------------------- figures
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile; 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
+
+
+def median(values):
+    return statistics.median(values) if values else 0.0
+
+
+def write_result(name: str, payload: dict, directory: Path = RESULTS) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.json"
+    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n")
+    return path
+
+
+def git_commit() -> str | None:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+# ---------------------------------------------------------------- the world
+
+@dataclass
+class World:
+    """What a worker needs to drive cases: where they happen, what they are, who acts."""
+    kind: str                                   # "real 420106" or "hand-made"
+    points: list[tuple[float, float]]           # lon/lat (GCJ-02) inside the district
+    categories: list[int]                       # leaf categories that route to a department
+    operator: Actor = None
+    dispatcher: Actor = None
+    handlers: dict[int, Actor] = field(default_factory=dict)  # department id -> a handler of it
+
+
+def build_world(url: str, *, real: bool = True) -> World:
+    """The real district 420106 when the regions service can build it, else a hand-made one."""
+    engine = make_engine(url)
+    try:
+        if real:
+            try:
+                return _real_world(engine)
+            except ImportError as exc:  # regions.service.init_district not there
+                world = _handmade_world(engine)
+                world.kind += f"; the real district is unavailable: {exc}"
+                return world
+        return _handmade_world(engine)
+    finally:
+        engine.dispose()
+
+
+def _people(session, department_ids) -> tuple[Actor, Actor, dict[int, Actor]]:
+    from civicloop.users.models import User
+
+    operator = User(username="bench-operator", name="受理员", role="operator")
+    dispatcher = User(username="bench-dispatcher", name="派遣员", role="dispatcher")
+    handlers = {dep: User(username=f"bench-handler-{dep}", name="承办人", role="handler", department_id=dep)
+                for dep in department_ids}
+    session.add_all([operator, dispatcher, *handlers.values()])
+    session.flush()
+    return (Actor(operator.id, Role.OPERATOR), Actor(dispatcher.id, Role.DISPATCHER),
+            {dep: Actor(u.id, Role.HANDLER, department_id=dep) for dep, u in handlers.items()})
+
+
+def _real_world(engine) -> World:
+    from civicloop.categories.models import Category
+    from civicloop.categories.service import import_builtin
+    from civicloop.departments import routing
+    from civicloop.departments.models import Department
+    from civicloop.departments.seed import seed_district
+    from civicloop.regions.models import GridCell
+    from civicloop.regions.service import init_district
+
+    with transaction(engine) as s:
+        init_district(s, DISTRICT)
+    with transaction(engine) as s:
+        import_builtin(s)
+    with transaction(engine) as s:
+        seed_district(s, DISTRICT)
+    with transaction(engine) as s:
+        cells = s.execute(select(GridCell.center_lon, GridCell.center_lat, GridCell.community_code)
+                          .where(GridCell.district_code == DISTRICT).order_by(GridCell.code)).all()
+        leaves = s.scalars(select(Category.id).where(Category.level == 3).order_by(Category.code)).all()
+        # Keep the categories the default rules route everywhere (tried on one cell of each street).
+        streets = {c.community_code[:9]: c for c in cells}
+        routable = []
+        for category_id in leaves:
+            try:
+                for cell in streets.values():
+                    routing.route(s, category_id=category_id, community_code=cell.community_code,
+                                  street_code=cell.community_code[:9], district_code=DISTRICT)
+            except Exception:  # noqa: BLE001 — unroutable here: not used by the benchmark
+                continue
+            routable.append(category_id)
+        departments = s.scalars(select(Department.id).where(Department.district_code == DISTRICT)).all()
+        operator, dispatcher, handlers = _people(s, departments)
+    return World(f"real district {DISTRICT} ({len(cells)} grid cells, {len(routable)} routable leaf categories)",
+                 [(c.center_lon, c.center_lat) for c in cells], routable, operator, dispatcher, handlers)
+
+
+def _handmade_world(engine) -> World:
+    """Like tests/cases/conftest.py: one street, two communities, four 0.01° cells."""
+    from shapely.geometry import box, mapping
+
+    from civicloop.categories.models import Category
+    from civicloop.departments.models import Department, RoutingRule
+    from civicloop.regions.models import GridCell, Region
+
+    def geo(geom) -> str:
+        return json.dumps(mapping(geom))
+
+    with transaction(engine) as s:
+        area = box(114.30, 30.54, 114.32, 30.56)
+        s.add(Region(code=DISTRICT, name="武昌区", level="district", parent_code=None, district_code=DISTRICT,
+                     kind="admin", geometry=geo(area), geometry_source="bench", area_m2=4.0e6))
+        s.flush()
+        street = DISTRICT + "001"
+        s.add(Region(code=street, name="积玉桥街道", level="street", parent_code=DISTRICT,
+                     district_code=DISTRICT, kind="admin", geometry=geo(area), geometry_source="bench",
+                     area_m2=4.0e6))
+        s.flush()
+        for i, x0 in enumerate((114.30, 114.31)):
+            community = f"{street}{i + 1:03d}"
+            s.add(Region(code=community, name=f"第{i + 1}社区", level="community", parent_code=street,
+                         district_code=DISTRICT, kind="admin", geometry=geo(box(x0, 30.54, x0 + 0.01, 30.56)),
+                         geometry_source="bench", area_m2=2.0e6))
+            s.flush()
+            for j, y0 in enumerate((30.54, 30.55)):
+                cell = box(x0, y0, x0 + 0.01, y0 + 0.01)
+                s.add(GridCell(code=f"{community}{j + 1:04d}", community_code=community, district_code=DISTRICT,
+                               geometry=geo(cell), area_m2=1.0e6, center_lon=cell.centroid.x,
+                               center_lat=cell.centroid.y, source="generated"))
+        top = Category(code="01", name="城乡建设", level=1, dispatch_limit_hours=2, handle_limit_hours=16,
+                       time_basis="working", yellow_ratio=0.75, priority="normal")
+        s.add(top)
+        s.flush()
+        mid = Category(code="0101", name="城市建设和市政管理", level=2, parent_id=top.id)
+        s.add(mid)
+        s.flush()
+        leaves = [Category(code=f"0101{k:02d}", name=name, level=3, parent_id=mid.id)
+                  for k, name in enumerate(("园林绿化环卫", "市政设施", "路灯照明"), start=1)]
+        illegal = Category(code="0102", name="违法建设", level=2, parent_id=top.id, dispatch_limit_hours=24,
+                           handle_limit_hours=48, time_basis="natural", priority="urgent")
+        s.add_all([*leaves, illegal])
+        deps = [Department(code=code, name=name, kind="bureau", district_code=DISTRICT)
+                for code, name in (("cg", "区城管执法局"), ("zj", "区住建局"))]
+        s.add_all(deps)
+        s.flush()
+        s.add(RoutingRule(category_id=top.id, region_code=None, department_id=deps[1].id))
+        s.add(RoutingRule(category_id=illegal.id, region_code=None, department_id=deps[0].id))
+        operator, dispatcher, handlers = _people(s, [d.id for d in deps])
+        categories = [c.id for c in (*leaves, illegal)]
+    # Points spread over the four cells, away from their edges.
+    points = [(114.3005 + 0.019 * (k % 37) / 36, 30.5405 + 0.019 * (k % 41) / 40) for k in range(997)]
+    return World("hand-made (1 street, 2 communities, 4 cells)",
+                 points, categories, operator, dispatcher, handlers)
+
+
+def add_common_arguments(parser) -> None:
+    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--pg-url", default=PG_URL, help="the PostgreSQL server (env CIVICLOOP_BENCH_PG_URL)")
+    parser.add_argument("--tag", default="", help="suffix of the benchmark databases' names")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where the JSON results go")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark databases afterwards")
+
+
+def start(args, console) -> tuple[tuple[str, ...], dict]:
+    """The databases asked for, and the machine, printed."""
+    dbs = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
+    info = machine(args.pg_url if "postgresql" in dbs else None)
+    console.print(f"[bold]machine[/]: {info['cpu']}, {info['cores']} cores, {info['ram_gib']} GiB, "
+                  f"Python {info['python']}, SQLite {info['sqlite']}"
+                  + (f", PostgreSQL {info['postgresql']}" if "postgresql" in info else "")
+                  + f"; load average {info['load_average']}")
+    if float(info["load_average"].split()[0]) > 0.5:
+        console.print("[yellow]the machine is busy: other processes will slow the figures down[/]")
+    return dbs, info
