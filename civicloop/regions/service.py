@@ -234,7 +234,8 @@ def import_grids(session: Session, district_code: str, geojson: dict) -> ImportS
     """Replace the district's grid with the cells of a FeatureCollection (GCJ-02).
     Each feature: a Polygon or MultiPolygon with properties `community_code` (a
     community of the district), optional `code` (the community code followed by a
-    sequence; generated when absent) and optional `worker_id`. Everything is checked
+    sequence; generated when absent) and optional `worker_id` (absent: a cell keeping its
+    code keeps its worker). Everything is checked
     before anything is written; on any problem nothing changes."""
     district = get_district(session, district_code)
     boundary = shapely.from_geojson(district.geometry)
@@ -274,9 +275,12 @@ def import_grids(session: Session, district_code: str, geojson: dict) -> ImportS
     _refuse_if_cases_use_grids(session, district_code, label(district), keep=set(codes))
 
     areas, lon, lat = measure(features.geometries, projection)
+    # A cell keeping its code keeps its grid worker unless the file says otherwise.
+    workers = dict(session.execute(select(GridCell.code, GridCell.worker_id)
+                                   .where(GridCell.district_code == district_code)).all())
     rows = [{"code": cell_code, "community_code": props["community_code"], "district_code": district_code,
              "geometry": text, "area_m2": float(a), "center_lon": float(x), "center_lat": float(y),
-             "source": "imported", "worker_id": props.get("worker_id")}
+             "source": "imported", "worker_id": props["worker_id"] if "worker_id" in props else workers.get(cell_code)}
             for cell_code, props, text, a, x, y in zip(codes, features.properties,
                                                        shapely.to_geojson(features.geometries).tolist(),
                                                        areas, lon, lat)]

@@ -212,3 +212,26 @@ def test_worker_ids_must_be_users(engine, xuhui):
     collection["features"][0]["properties"]["worker_id"] = 424242  # no such user
     error = refused(engine, collection)
     assert error.field == "features[0].properties.worker_id"
+
+
+def test_workers_stay_with_their_cells(engine, xuhui):
+    from civicloop.users.models import User
+
+    with transaction(engine) as session:
+        worker = User(username="wanggrid", name="王网格", role="grid_worker")
+        session.add(worker)
+        session.flush()
+        worker_id = worker.id
+        first = session.scalars(select(GridCell).order_by(GridCell.code)).first()
+        first.worker_id, code = worker_id, first.code
+    collection = export(engine)
+    assert collection["features"][0]["properties"]["worker_id"] == worker_id
+    for f in collection["features"]:
+        del f["properties"]["worker_id"]  # not said: kept
+    import_grids(engine, collection)
+    with transaction(engine) as session:
+        assert session.get(GridCell, code).worker_id == worker_id
+    collection["features"][0]["properties"]["worker_id"] = None  # said: none
+    import_grids(engine, collection)
+    with transaction(engine) as session:
+        assert session.get(GridCell, code).worker_id is None
