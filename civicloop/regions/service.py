@@ -56,7 +56,7 @@ class ImportSummary:
     district_code: str
     features: int
     cells: int  # the district's cells after the import
-    area_km2: float  # their total area
+    area_km2: float  # total area of the imported features
     coverage: float  # their share of the district's area
 
 
