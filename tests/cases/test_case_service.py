@@ -304,3 +304,15 @@ def test_bad_attachments_are_refused_and_nothing_is_written(world, upload, error
     with transaction(world.engine) as s:
         assert s.query(Attachment).count() == 0
     assert not any(tmp_path.iterdir())
+
+
+def test_the_event_log_cannot_be_rewritten(world):
+    from sqlalchemy import update
+    from sqlalchemy.exc import DBAPIError
+
+    c = world.create()
+    with pytest.raises(DBAPIError) as e:
+        with transaction(world.engine) as s:
+            s.execute(update(CaseEvent).where(CaseEvent.case_id == c.id).values(note="改写历史"))
+    assert "append-only" in str(e.value)
+    assert world.events(c.id)[0].note != "改写历史"
