@@ -18,6 +18,21 @@ H = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
 
 
+def all_at_once(target, calls: list[tuple]) -> None:
+    """Run target(*args) for every args in `calls`, each in its own thread, released together."""
+    barrier = threading.Barrier(len(calls))
+
+    def go(*args):
+        barrier.wait()
+        target(*args)
+
+    threads = [threading.Thread(target=go, args=args) for args in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def handling_case(world, at=MONDAY):
     c = world.create(at=at)
     world.act(c.id, "register", "dispatcher", at)
@@ -90,11 +105,7 @@ def test_concurrent_sweepers_never_double_act(world):
         except Exception as exc:  # noqa: BLE001 — reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    all_at_once(run, [()] * 4)
     assert not errors
     assert sum(r.checked for r in results) == len(ids)
     with transaction(world.engine) as s:
@@ -107,22 +118,16 @@ def test_two_people_acting_at_once_exactly_one_wins(world):
     c = world.create()
     world.act(c.id, "register", "dispatcher", MONDAY)
     c = world.act(c.id, "dispatch", "dispatcher", MONDAY, department_id=world.departments["cg"])
-    barrier = threading.Barrier(2)
     outcomes = {}
 
     def attempt(action, note):
-        barrier.wait()
         try:
             world.act(c.id, action, "handler", MONDAY + H, note=note)
             outcomes[action] = "won"
         except Conflict as exc:
             outcomes[action] = exc
 
-    threads = [threading.Thread(target=attempt, args=a) for a in (("accept", ""), ("return", "不是我们的"))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    all_at_once(attempt, [("accept", ""), ("return", "不是我们的")])
     winners = [a for a, o in outcomes.items() if o == "won"]
     assert len(winners) == 1, outcomes
     loser = next(o for o in outcomes.values() if o != "won")
@@ -135,42 +140,30 @@ def test_many_concurrent_actions_on_one_case(world):
     """Eight supervisors press 督办 on one case at the same moment, at the same version:
     one succeeds, seven are told the case moved on; one event is written."""
     c = world.create()
-    barrier = threading.Barrier(8)
     wins, conflicts = [], []
 
     def press(i):
-        barrier.wait()
         try:
             world.act(c.id, "supervise", "supervisor", MONDAY, note=f"督办{i}", expected_version=1)
             wins.append(i)
         except Conflict:
             conflicts.append(i)
 
-    threads = [threading.Thread(target=press, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    all_at_once(press, [(i,) for i in range(8)])
     assert len(wins) == 1 and len(conflicts) == 7
     assert world.get(c.id).supervision_count == 1 and len(world.events(c.id)) == 2
 
 
 def test_concurrent_intakes_with_one_idempotency_key_make_one_case(world):
-    barrier = threading.Barrier(6)
     ids, errors = [], []
 
     def send():
-        barrier.wait()
         try:
             ids.append(world.create(key="retry-42").id)
         except Exception as exc:  # noqa: BLE001
             errors.append(exc)
 
-    threads = [threading.Thread(target=send) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    all_at_once(send, [()] * 6)
     assert not errors and len(set(ids)) == 1 and len(ids) == 6
     with transaction(world.engine) as s:
         assert s.scalar(select(func.count()).select_from(Case)) == 1
