@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 import shapely
-from sqlalchemy import MetaData, func, inspect, select, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.engine import Engine, make_url
 
 from civicloop import migrate
@@ -64,7 +64,7 @@ OFFICE_CURVE = tuple(3.0 if 9 <= h < 12 or 14 <= h < 17 else 0.0 for h in range(
 P = dict(
     address_only=0.05,    # a caller who can only name the place: no point, no grid cell
     duplicate=0.045,      # a second report of an open case: 合并
-    reject=0.06,          # of citizens' reports: 不予立案
+    reject=0.065,         # of citizens' reports: 不予立案
     merge_registered=0.3, # of duplicates: noticed only after 立案
     returned=0.085,       # of dispatched cases: 退回 …
     return_approved=0.55, # … approved and re-dispatched, else refused
@@ -74,7 +74,7 @@ P = dict(
     joint=0.055,          # 联办 with 1–2 assisting departments
     rework=0.075,         # 返工 at verification
     late=0.14,            # slow handlers: feedback after the deadline
-    supervise_late=0.4,   # of late cases: 督办
+    supervise_late=0.25,  # of late cases: 督办
     supervise_petition=0.35,
     grid_verify=0.7,      # of located cases: the grid worker checks on site (核查), else the dispatcher
     rated=0.9,            # of closed citizens' cases: reached on the callback (回访)
@@ -92,7 +92,7 @@ EXTENSION_HOURS = (8, 16, 24, 40)
 # Cases reported in the last two working days are partly left where they stand, deepest
 # state first, so that every open state has cases to look at when the demo ends.
 TAIL_WORKDAYS = 2
-TAIL_EVERY = 3
+TAIL_EVERY = 4
 TAIL_STATES = (State.VERIFYING, State.SUSPENDED, State.HANDLING, State.RETURN_REQUESTED, State.DISPATCHED,
                State.REGISTERED, State.REPORTED)
 SWEEP_HOURS = range(7, 23)  # the sweep runs on the hour during the day
@@ -200,6 +200,7 @@ class DemoSummary:
 
 
 Progress = Callable[[str, float], None]  # (what, fraction done)
+SETUP_SHARE = 0.2  # of the progress bar: building the district; the rest is the simulation
 
 
 # ---------------------------------------------------------------- the database
@@ -216,7 +217,8 @@ def _sqlite_file(url: str) -> Path | None:
 
 
 def reset_database(target: Engine | str) -> None:
-    """--fresh: delete the SQLite file, or drop every table of a PostgreSQL database."""
+    """--fresh: delete the SQLite file, or drop and recreate the PostgreSQL schema (tables,
+    and the functions of triggers with them)."""
     url = _url(target)
     path = _sqlite_file(url)
     if path is not None:
@@ -228,9 +230,9 @@ def reset_database(target: Engine | str) -> None:
         return
     engine = target if isinstance(target, Engine) else make_engine(url)
     with engine.begin() as conn:
-        tables = MetaData()
-        tables.reflect(conn)  # everything there, alembic_version included
-        tables.drop_all(conn)
+        schema = conn.dialect.identifier_preparer.quote(conn.scalar(text("SELECT current_schema()")))
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
 
 
 def check_empty(engine: Engine) -> None:
@@ -275,8 +277,8 @@ def choose_period(session, end: dt.datetime, weeks: int) -> tuple[dt.datetime, d
         end = dt.datetime(year, 12, 31, 18, 0)
         while not known(end):
             end -= dt.timedelta(days=1)
-        note = (f"the official calendar does not know every day after today's weeks; "
-                f"simulating the last {weeks} weeks it knows")
+        note = (f"the official calendar does not know {year + 1} yet, where deadlines of these weeks would "
+                f"fall (`civicloop calendar import` adds it): the last {weeks} weeks it knows")
     start = dt.datetime.combine(end.date() - dt.timedelta(days=7 * weeks - 1), dt.time())
     return start, end, note
 
@@ -300,15 +302,16 @@ class World:
 
 def build_world(session, district_code: str, cell_area_m2: float | None, rng: random.Random,
                 progress: Progress | None) -> World:
-    def step(what: str, done: int, total: int) -> None:
+    def step(what: str, share: float) -> None:
         if progress:
-            progress(f"district: {what}", done / max(total, 1) * 0.8)
+            progress(what, share * SETUP_SHARE)
 
-    summary = init_district(session, district_code, cell_area_m2=cell_area_m2, progress=step)
-    step("categories, departments", 4, 5)
+    summary = init_district(session, district_code, cell_area_m2=cell_area_m2,
+                            progress=lambda what, done, total: step(f"district: {what}", 0.6 * done / total))
+    step("categories, departments", 0.7)
     import_builtin(session)
     seed_district(session, district_code)
-    step("accounts, grid workers", 5, 5)
+    step("accounts, grid workers", 0.8)
     people = create_people(session, district_code, rng)
     cells = [tuple(r) for r in session.execute(select(GridCell.code, GridCell.community_code, GridCell.geometry)
                                                .where(GridCell.district_code == district_code)
@@ -424,7 +427,7 @@ class Simulation:
             done += 1
             if self.progress and done % 50 == 0:
                 elapsed = (moment - self.start).total_seconds() / span
-                self.progress(f"simulating {moment:%Y-%m-%d %H:%M}", 0.8 + 0.2 * elapsed)
+                self.progress(f"simulating {moment:%Y-%m-%d %H:%M}", SETUP_SHARE + (1 - SETUP_SHARE) * elapsed)
 
     def _sweep(self, now: dt.datetime) -> None:
         sweep(self.engine, now=now)
@@ -450,7 +453,9 @@ class Simulation:
             day += dt.timedelta(days=1)
 
     def _poisson(self, mean: float) -> int:
-        limit, k, p = math.exp(-mean), 0, 1.0  # Knuth's method: the means here are small
+        if mean > 50:  # the normal approximation; Knuth's method below underflows
+            return max(0, round(self.rng.gauss(mean, math.sqrt(mean))))
+        limit, k, p = math.exp(-mean), 0, 1.0
         while True:
             p *= self.rng.random()
             if p <= limit:
