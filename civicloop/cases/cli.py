@@ -9,6 +9,7 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 
@@ -106,22 +107,48 @@ def act(
 
 
 @app.command()
-def show(case: str, contact: bool = typer.Option(False, help="Show the reporter's name and phone unmasked")) -> None:
+def show(case: str, contact: bool = typer.Option(False, help="Show the reporter's name and phone unmasked"),
+         full: bool = typer.Option(False, help="The whole text, however long")) -> None:
     """A case with its full event history."""
+    from civicloop.categories.service import path_of
+    from civicloop.categories.models import Category
+    from civicloop.departments.models import Department
+    from civicloop.regions.models import Region
+    from civicloop.users.models import User
+
     with transaction() as session:
         c = service.get_case(session, case)
-        name = c.reporter_name if contact else mask_name(c.reporter_name)
-        phone = c.reporter_phone if contact else mask_phone(c.reporter_phone)
-        console.print(f"[bold]{c.number}[/] {c.title}  [{c.state} {lifecycle.STATE_LABELS[lifecycle.State(c.state)]}]"
-                      f"  warning {c.warning}  escalation {lifecycle.ESCALATION_LEVELS[c.escalation_level]}")
-        console.print(f"channel {CHANNELS[c.channel]}  reporter {name or '—'} {phone or ''}  grid {c.grid_code}  "
-                      f"address {c.address or '—'}")
-        console.print(f"deadline {c.deadline}  handle by {c.handle_deadline}  department {c.lead_department_id}")
-        console.print(mask_text(c.body) if not contact else c.body)
-        table = Table("seq", "at", "action", "actor", "from → to", "note")
+        names = dict(session.execute(select(Department.id, Department.name)).all())
+        users = dict(session.execute(select(User.id, User.username)).all())
+        place = " ".join(session.get(Region, code).name for code in (c.street_code, c.community_code) if code)
+        category = session.get(Category, c.category_id) if c.category_id else None
+        body = c.body if contact else mask_text(c.body)
+        facts = Table.grid(padding=(0, 2))
+        facts.add_column(style="bold")
+        facts.add_column()
+        for label, value in [
+            ("状态 state", f"{lifecycle.STATE_LABELS[lifecycle.State(c.state)]} ({c.state}), version {c.version}"),
+            ("预警 warning", f"{c.warning}{'，曾超期 overdue' if c.overdue else ''}; "
+                            f"escalation: {lifecycle.ESCALATION_LEVELS[c.escalation_level]}"),
+            ("渠道 channel", CHANNELS[c.channel]),
+            ("类别 category", path_of(session, category) if category else "—"),
+            ("地点 place", f"{place} grid {c.grid_code or '—'}  {c.address or ''}"),
+            ("诉求人 reporter", f"{(c.reporter_name if contact else mask_name(c.reporter_name)) or '—'} "
+                               f"{(c.reporter_phone if contact else mask_phone(c.reporter_phone)) or ''}"),
+            ("承办 department", names.get(c.lead_department_id, "—")),
+            ("时限 deadline", f"step {c.deadline or '—'}; handling {c.handle_deadline or '—'} ({c.time_basis})"),
+            ("评价 rating", c.rating or "—"),
+        ]:
+            facts.add_row(label, escape(str(value)))
+        console.print(f"[bold]{c.number}[/]  {escape(c.title)}")
+        console.print(facts)
+        console.print(escape(body if full or len(body) <= 300 else body[:300] + " …(--full)"))
+        table = Table("#", "at", "action", "by", "state", "note")
         for e in service.events(session, c.id):
-            table.add_row(str(e.seq), f"{e.at:%Y-%m-%d %H:%M}", e.action, f"{e.actor_role}:{e.actor_id or ''}",
-                          f"{e.from_state or ''} → {e.to_state}", mask_text(e.note) or "")
+            who = users.get(e.actor_id, e.actor_role)
+            table.add_row(str(e.seq), f"{e.at:%m-%d %H:%M}", e.action, escape(who),
+                          e.to_state if e.from_state in (None, e.to_state) else f"{e.from_state} → {e.to_state}",
+                          escape(mask_text(e.note) or ""))
         console.print(table)
 
 
@@ -138,8 +165,12 @@ def list_cases(state: Optional[str] = None, district: Optional[str] = None, warn
         if warning:
             q = q.where(Case.warning == warning)
         table = Table("number", "state", "warning", "channel", "title", "deadline")
+        table.columns[0].no_wrap = True
+        table.columns[4].no_wrap = True
+        table.columns[4].overflow = "ellipsis"
         for c in session.scalars(q):
-            table.add_row(c.number, c.state, c.warning, c.channel, c.title[:30], str(c.deadline or ""))
+            table.add_row(c.number, lifecycle.STATE_LABELS[lifecycle.State(c.state)], c.warning,
+                          CHANNELS[c.channel], escape(c.title), f"{c.deadline:%m-%d %H:%M}" if c.deadline else "")
         console.print(table)
 
 
