@@ -24,7 +24,7 @@ class Message:
     label1: str
 
 
-def _title_of(text: str) -> str:
+def title_of(text: str) -> str:
     """The first clause of a text whose title was joined to its body, cut to ~20 characters."""
     found = _FIRST_SENTENCE.search(text)
     first = found.group(0) if found else text
@@ -38,7 +38,7 @@ def load_messages() -> tuple[Message, ...]:
     messages = []
     for row in rows:
         body = " ".join(row["text"].replace(_EXCEL_CR, " ").split())
-        title = " ".join(row["title"].replace(_EXCEL_CR, " ").split()) or _title_of(body)
+        title = " ".join(row["title"].replace(_EXCEL_CR, " ").split()) or title_of(body)
         messages.append(Message(title=title[:200], body=body, label1=row["label1"]))
     return tuple(messages)
 

@@ -797,15 +797,26 @@ def run_demo(target: Engine | str, *, district: str = DEFAULT_DISTRICT, weeks: i
     """Build the district on an empty database (`target`: an engine or a URL) and play
     `weeks` weeks of traffic ending at `end` (default: now), about `per_day` new cases a
     workday. With fresh=True whatever the database holds is deleted first."""
-    if weeks < 1 or per_day <= 0:
-        raise InvalidInput("weeks", "give at least one week and a positive number of cases a day")
+    if weeks < 1:
+        raise InvalidInput("weeks", f"at least one week, not {weeks}")
+    if not per_day > 0:
+        raise InvalidInput("per_day", f"a positive number of new cases a workday, not {per_day}")
     if fresh:
         reset_database(target)
-    url = _url(target)
-    engine = target if isinstance(target, Engine) else make_engine(url)
+    if isinstance(target, Engine):
+        return _run(target, district, weeks, per_day, seed, cell_area_m2, end, progress)
+    engine = make_engine(target)
+    try:
+        return _run(engine, district, weeks, per_day, seed, cell_area_m2, end, progress)
+    finally:
+        engine.dispose()
+
+
+def _run(engine: Engine, district: str, weeks: int, per_day: float, seed: int, cell_area_m2: float | None,
+         end: dt.datetime | None, progress: Progress | None) -> DemoSummary:
     check_empty(engine)
     started = time.perf_counter()
-    migrate.upgrade(url)
+    migrate.upgrade(_url(engine))
     rng = random.Random(seed)
     with transaction(engine) as session:
         world = build_world(session, district, cell_area_m2, rng, progress)

@@ -13,7 +13,7 @@ from civicloop.cases.lifecycle import ACTIONS, OPEN, TERMINAL
 from civicloop.cases.models import Case, CaseEvent
 from civicloop.categories.models import Category
 from civicloop.db import transaction
-from civicloop.demo.messages import CategoryMatcher, Message, _title_of, load_messages
+from civicloop.demo.messages import CategoryMatcher, Message, load_messages, title_of
 from civicloop.demo.simulate import check_empty, choose_period, reset_database, run_demo
 from civicloop.errors import Conflict
 from civicloop.migrate import upgrade
@@ -119,8 +119,8 @@ def test_titles_and_categories_of_messages():
     messages = load_messages()
     assert len(messages) == 3111
     assert not any("_x000D_" in m.body or "_x000D_" in m.title for m in messages)
-    assert _title_of("C3县二中晚自习无人看管，任外来人员进入") == "C3县二中晚自习无人看管"
-    assert _title_of("一二三四五六七八九十一二三四五六七八九十一二三") == "一二三四五六七八九十一二三四五六七八九十…"
+    assert title_of("C3县二中晚自习无人看管，任外来人员进入") == "C3县二中晚自习无人看管"
+    assert title_of("一二三四五六七八九十一二三四五六七八九十一二三") == "一二三四五六七八九十一二三四五六七八九十…"
 
 
 def test_the_matcher_picks_a_category_inside_the_label(engine):
