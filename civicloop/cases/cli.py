@@ -20,7 +20,7 @@ from civicloop.cases.models import CHANNELS, Case
 from civicloop.db import get_engine, transaction
 from civicloop.errors import InvalidInput
 from civicloop.privacy import mask_name, mask_phone, mask_text
-from civicloop.settings import PROJECT_DIR
+from civicloop.settings import PROJECT_DIR, local_now
 
 app = typer.Typer(help="Cases (案件/工单): create, show, list, act.", no_args_is_help=True)
 console = Console()
@@ -28,7 +28,7 @@ console = Console()
 
 def _now(at: Optional[str]) -> dt.datetime:
     if not at:
-        return dt.datetime.now().replace(microsecond=0)
+        return local_now()
     try:
         return dt.datetime.fromisoformat(at)
     except ValueError:

@@ -43,6 +43,7 @@ from civicloop.departments.seed import seed_district
 from civicloop.errors import CalendarUnknown, CivicloopError, Conflict, InvalidInput
 from civicloop.regions.models import GridCell, Region
 from civicloop.regions.service import init_district
+from civicloop.settings import local_now
 from civicloop.sla.service import load_calendar
 from civicloop.users.models import User
 
@@ -821,7 +822,7 @@ def _run(engine: Engine, district: str, weeks: int, per_day: float, seed: int, c
     with transaction(engine) as session:
         world = build_world(session, district, cell_area_m2, rng, progress)
     with transaction(engine) as session:
-        start, end, note = choose_period(session, _second(end or dt.datetime.now()), weeks)
+        start, end, note = choose_period(session, _second(end or local_now()), weeks)
         calendar = load_calendar(session)
     setup_seconds = time.perf_counter() - started
 

@@ -21,7 +21,7 @@ def db(request):
 def _run(script: str, db, tmp_path, *args) -> dict:
     name, pg_url = db
     command = [sys.executable, str(BENCHMARKS / script), "--db", name, "--tag", f"_smoke_{os.getpid()}",
-               "--results", str(tmp_path), *args]
+               "--results", str(tmp_path), "--quiet-wait", "0", *args]
     if pg_url:
         command += ["--pg-url", pg_url]
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=300)

@@ -138,9 +138,9 @@ def test_the_matcher_picks_a_category_inside_the_label(engine):
         assert path("你好谢谢", "卫生计生") == "卫生计生/其他/其他"  # nothing shared: the label's 其他
 
 
+# The CLI is the same on both databases (it gets its own SQLite file); run_demo is tested on each above.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_cli_builds_a_demo_and_lists_its_accounts(tmp_path, monkeypatch, database_url):
-    if not database_url.startswith("sqlite"):
-        pytest.skip("the CLI is the same on both databases; run_demo is tested on each above")
     from civicloop.cli import app
     from civicloop.settings import get_settings
 

@@ -16,7 +16,7 @@ MESSAGE = "case_events is append-only: history is never rewritten"
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"""
-            CREATE FUNCTION case_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            CREATE OR REPLACE FUNCTION case_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN RAISE EXCEPTION '{MESSAGE}'; END $$""")
         op.execute("""CREATE TRIGGER case_events_no_update BEFORE UPDATE ON case_events
                       FOR EACH ROW EXECUTE FUNCTION case_events_append_only()""")
