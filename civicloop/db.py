@@ -63,7 +63,13 @@ def get_engine() -> Engine:
 
 
 def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
+    return _factory(engine or get_engine())
+
+
+@lru_cache
+def _factory(engine: Engine) -> sessionmaker[Session]:
+    # One per engine: a sessionmaker builds a Session subclass, costly to make per transaction.
+    return sessionmaker(bind=engine, expire_on_commit=False)
 
 
 @contextmanager

@@ -11,11 +11,12 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 
-from sqlalchemy import DateTime, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import DateTime, bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from civicloop.cases import clock
 from civicloop.cases.attachments import Upload, check as check_upload, store as store_uploads
@@ -57,9 +58,39 @@ class NewCase:
                                          default=str).encode()).hexdigest()
 
 
+class CaseRecord:
+    """A case as it stands in its row: every column as an attribute. Reads and writes on
+    the hot path use plain statements, not ORM objects (see `_commit_change`)."""
+
+    def __init__(self, values):
+        self.__dict__.update(values)
+
+    @property
+    def number(self) -> str:
+        return Case.number.fget(self)
+
+
+_TABLE = Case.__table__
+_COLUMNS = tuple(_TABLE.c)
+_BY_ID = select(*_COLUMNS).where(_TABLE.c.id == bindparam("case_id"))
+_BY_KEY = select(*_COLUMNS).where(_TABLE.c.idempotency_key == bindparam("key"))
+_EVENT = insert(CaseEvent.__table__)
+
+
+def _record(row) -> CaseRecord | None:
+    return CaseRecord(row._mapping) if row is not None else None
+
+
+@lru_cache(maxsize=None)
+def _update_for(columns: tuple[str, ...]):
+    """UPDATE cases SET <columns> WHERE id = :_id AND version = :_version, built once per set."""
+    return (update(_TABLE).where(_TABLE.c.id == bindparam("_id"), _TABLE.c.version == bindparam("_version"))
+            .values({c: bindparam("v_" + c) for c in columns}))
+
+
 @dataclass
 class Created:
-    case: Case
+    case: CaseRecord
     created: bool  # False when an idempotent retry returned the existing case
 
 
@@ -69,36 +100,27 @@ def _jsonable(value):
     return value.isoformat() if isinstance(value, dt.datetime) else value
 
 
-def _snapshot(case: Case) -> dict:
-    return {key: getattr(case, key) for key in REBUILT_COLUMNS}
-
-
-def _commit_change(session: Session, case: Case, *, action: str, actor: Actor, now: dt.datetime,
+def _commit_change(session: Session, case: CaseRecord, *, action: str, actor: Actor, now: dt.datetime,
                    changes: dict, note: str | None = None, from_state: str | None = None) -> None:
-    """Write `changes` to the case under the version check and append the event.
-
-    `from_state` None means the case was just inserted: its event carries every field.
-    Plain UPDATE/INSERT statements rather than the ORM's unit of work: this is the
-    hottest path of the system, and the version check is one WHERE clause."""
-    before = _snapshot(case)
+    """Write `changes` to the case under the version check and append the event; the
+    record is updated in place. `from_state` None: the case was just inserted, and its
+    event carries every field."""
     if from_state is None:
-        carried = before
+        carried = {key: getattr(case, key) for key in REBUILT_COLUMNS}
     else:
         values = {**changes, "updated_at": now, "version": case.version + 1}
-        table = Case.__table__
-        done = session.execute(update(table).where(table.c.id == case.id, table.c.version == case.version)
-                               .values(**values))
+        params = {"v_" + key: value for key, value in values.items()}
+        done = session.execute(_update_for(tuple(sorted(values))), {**params, "_id": case.id, "_version": case.version})
         if done.rowcount != 1:
-            current = session.scalar(select(table.c.state).where(table.c.id == case.id))
+            current = session.scalar(select(_TABLE.c.state).where(_TABLE.c.id == case.id))
             raise Conflict("version", f"case {case.number} was changed by someone else meanwhile; it is now {current}",
                            state=current, allowed_actions=allowed_actions(State(current), actor.role) if current else ())
-        for key, value in values.items():
-            set_committed_value(case, key, value)
-        carried = {k: v for k, v in values.items() if before.get(k) != v}
-    session.execute(insert(CaseEvent.__table__).values(
-        case_id=case.id, seq=case.version, action=action, at=now, actor_id=actor.user_id,
-        actor_role=actor.role.value, department_id=actor.department_id, from_state=from_state,
-        to_state=case.state, note=note, changes={k: _jsonable(v) for k, v in carried.items()}))
+        carried = {k: v for k, v in values.items() if getattr(case, k) != v}
+        case.__dict__.update(values)
+    session.execute(_EVENT, {
+        "case_id": case.id, "seq": case.version, "action": action, "at": now, "actor_id": actor.user_id,
+        "actor_role": actor.role.value, "department_id": actor.department_id, "from_state": from_state,
+        "to_state": case.state, "note": note, "changes": {k: _jsonable(v) for k, v in carried.items()}})
 
 
 # ---------------------------------------------------------------- intake
@@ -131,12 +153,12 @@ def _locate(session: Session, data: NewCase) -> dict:
     from civicloop.regions.coords import wgs84_to_gcj02
     from civicloop.regions.models import GridCell
 
-    regions.get_district(session, data.district_code)  # NotFound names the district field
-    if data.lon is not None:
+    if data.lon is not None:  # locate() itself refuses a district that is not set up
         loc = regions.locate(session, data.district_code, data.lon, data.lat, crs=data.crs)
         lon, lat = (data.lon, data.lat) if data.crs == "gcj02" else wgs84_to_gcj02(data.lon, data.lat)
         return dict(lon=lon, lat=lat, grid_code=loc.grid_code, community_code=loc.community_code,
                     street_code=loc.street_code)
+    regions.get_district(session, data.district_code)  # NotFound names the district field
     if data.grid_code:
         cell = session.get(GridCell, data.grid_code)
         if cell is None or cell.district_code != data.district_code:
@@ -157,32 +179,32 @@ def create_case(session: Session, data: NewCase, *, actor: Actor, now: dt.dateti
         check_upload(upload, index)
     fingerprint = data.fingerprint()
     if data.idempotency_key:
-        existing = session.scalar(select(Case).where(Case.idempotency_key == data.idempotency_key))
+        existing = _record(session.execute(_BY_KEY, {"key": data.idempotency_key}).one_or_none())
         if existing is not None:
             return _idempotent_replay(existing, fingerprint)
     from civicloop.categories import service as categories
 
     category = categories.find_category(session, data.category) if data.category is not None else None
     limits = clock.limits_for(session, category.id if category else None)
-    place = _locate(session, data)
-    case = Case(channel=data.channel, state=State.REPORTED.value, title=data.title.strip(),
-                body=data.body.strip(), reporter_name=data.reporter_name, reporter_phone=data.reporter_phone,
-                reporter_user_id=data.reporter_user_id, created_by_id=actor.user_id,
-                address=data.address, district_code=data.district_code, category_id=category.id if category else None,
-                priority=data.priority or limits.priority, reported_at=now, updated_at=now,
-                time_basis=limits.basis, idempotency_key=data.idempotency_key, request_hash=fingerprint,
-                extension_hours=0.0, warning="green", escalation_level=0, overdue=False,
-                return_count=0, rework_count=0, supervision_count=0, **place)
-    for key, value in clock.start_step(session, case, now, limits.dispatch_hours).items():
-        setattr(case, key, value)
-    try:
-        with session.begin_nested():  # a concurrent twin with the same key loses here
-            session.add(case)
-            session.flush()
-    except IntegrityError:
-        existing = session.scalar(select(Case).where(Case.idempotency_key == data.idempotency_key))
-        if existing is None:
-            raise
+    case = CaseRecord({column.key: None for column in _COLUMNS})
+    case.__dict__.update(
+        version=1, channel=data.channel, state=State.REPORTED.value, title=data.title.strip(),
+        body=data.body.strip(), reporter_name=data.reporter_name, reporter_phone=data.reporter_phone,
+        reporter_user_id=data.reporter_user_id, created_by_id=actor.user_id, address=data.address,
+        district_code=data.district_code, category_id=category.id if category else None,
+        priority=data.priority or limits.priority, reported_at=now, updated_at=now, time_basis=limits.basis,
+        idempotency_key=data.idempotency_key, request_hash=fingerprint, extension_hours=0.0, warning="green",
+        escalation_level=0, overdue=False, return_count=0, rework_count=0, supervision_count=0,
+        **_locate(session, data))
+    case.__dict__.update(clock.start_step(session, case, now, limits.dispatch_hours))
+    values = {key: getattr(case, key) for key in REBUILT_COLUMNS}
+    statement = insert(_TABLE)
+    if data.idempotency_key:  # of concurrent twins with one key, exactly one row is inserted
+        dialect = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[session.get_bind().dialect.name]
+        statement = dialect(_TABLE).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    case.id = session.execute(statement.returning(_TABLE.c.id), values).scalar()
+    if case.id is None:
+        existing = _record(session.execute(_BY_KEY, {"key": data.idempotency_key}).one())
         return _idempotent_replay(existing, fingerprint)
     _commit_change(session, case, action="report", actor=actor, now=now, changes={},
                    note=f"{CHANNELS[data.channel]}上报")
@@ -191,7 +213,7 @@ def create_case(session: Session, data: NewCase, *, actor: Actor, now: dt.dateti
     return Created(case, True)
 
 
-def _idempotent_replay(existing: Case, fingerprint: str) -> Created:
+def _idempotent_replay(existing: CaseRecord, fingerprint: str) -> Created:
     if existing.request_hash != fingerprint:
         raise Conflict("idempotency_key", f"already used for case {existing.number} with different content",
                        state=existing.state)
@@ -228,21 +250,21 @@ def _refusal(case: Case, reasons: tuple[str, ...], allowed: tuple[str, ...]):
     return InvalidInput(field_name, detail)
 
 
-def get_case(session: Session, ref: int | str) -> Case:
+def get_case(session: Session, ref: int | str) -> CaseRecord:
     """By id or by case number."""
     case = None
     if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-        case = session.get(Case, int(ref))
+        case = _record(session.execute(_BY_ID, {"case_id": int(ref)}).one_or_none())
     if case is None and isinstance(ref, str) and ref.count("-") == 2:
-        district, day, number_id = ref.split("-")
-        found = session.get(Case, int(number_id)) if number_id.isdigit() else None
+        number_id = ref.rsplit("-", 1)[1]
+        found = _record(session.execute(_BY_ID, {"case_id": int(number_id)}).one_or_none()) if number_id.isdigit() else None
         case = found if found is not None and found.number == ref else None
     if case is None:
         raise NotFound("case", f"no case {ref!r}")
     return case
 
 
-def _view(session: Session, case: Case, needs_assists: bool) -> CaseView:
+def _view(session: Session, case: CaseRecord, needs_assists: bool) -> CaseView:
     assisting, pending = frozenset(), frozenset()
     if needs_assists:
         rows = session.execute(select(CaseAssist.department_id, CaseAssist.fed_back_at)
@@ -257,7 +279,7 @@ def _view(session: Session, case: Case, needs_assists: bool) -> CaseView:
                     escalation_level=case.escalation_level)
 
 
-def act(session: Session, case_ref: int | str, inp: ActionInput, *, actor: Actor, now: dt.datetime) -> Case:
+def act(session: Session, case_ref: int | str, inp: ActionInput, *, actor: Actor, now: dt.datetime) -> CaseRecord:
     """Take one lifecycle action on a case, or refuse it with the reason."""
     for index, upload in enumerate(inp.attachments):
         check_upload(upload, index)
@@ -267,7 +289,7 @@ def act(session: Session, case_ref: int | str, inp: ActionInput, *, actor: Actor
                        f"it is now {case.state}", state=case.state,
                        allowed_actions=allowed_actions(State(case.state), actor.role))
     if inp.action == "dispatch" and inp.department_id is None and case.category_id is not None:
-        inp.department_id = _route(session, case).id  # the dispatcher confirms the routing's choice
+        inp.department_id = _route(session, case)  # the dispatcher confirms the routing's choice
     try:
         rating = Rating(inp.rating) if inp.rating else None
     except ValueError:
@@ -289,11 +311,15 @@ def act(session: Session, case_ref: int | str, inp: ActionInput, *, actor: Actor
     return case
 
 
-def _route(session: Session, case: Case):
+def _route(session: Session, case: CaseRecord) -> int:
     from civicloop.departments import routing
 
-    return routing.route(session, category_id=case.category_id, community_code=case.community_code,
-                         street_code=case.street_code, district_code=case.district_code).department
+    found = routing.owner(session, category_id=case.category_id, community_code=case.community_code,
+                          street_code=case.street_code, district_code=case.district_code)
+    if found is None:  # route() says in full which category and place have no rule
+        routing.route(session, category_id=case.category_id, community_code=case.community_code,
+                      street_code=case.street_code, district_code=case.district_code)
+    return found
 
 
 def _no_effect(session, case, req, actor, now) -> dict:
@@ -309,7 +335,7 @@ def _close_clock(session, case, req, actor, now):
 
 
 def _merge(session, case, req, actor, now):
-    master = session.get(Case, req.master_case_id)
+    master = _record(session.execute(_BY_ID, {"case_id": req.master_case_id}).one_or_none())
     if master is None:
         raise NotFound("master_case_id", f"no case {req.master_case_id}")
     if master.id == case.id:

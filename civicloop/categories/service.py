@@ -316,15 +316,22 @@ def _limits_table(session: Session, category_id: int) -> dict[int, tuple]:
     return table
 
 
+def lineage(session: Session, category_id: int) -> list[int]:
+    """The category's id and its ancestors' ids, nearest first (from the snapshot)."""
+    table = _limits_table(session, category_id)
+    chain, node = [], category_id
+    while node is not None:
+        chain.append(node)
+        node = table[node][0]
+    return chain
+
+
 def _resolve(session: Session, category_id: int | None) -> tuple[dict[str, object], dict[str, int | None]]:
     """(Limits fields, id of the category each came from or None for the default)."""
     table = _limits_table(session, category_id) if category_id is not None else {}
     if category_id is not None and category_id not in table:
         raise NotFound("category", f"no category with id {category_id}")
-    chain, node = [], category_id
-    while node is not None:
-        chain.append(node)
-        node = table[node][0]
+    chain = lineage(session, category_id) if category_id is not None else []
     values, sources = {}, {}
     for column, (field, fallback) in enumerate(defaults().items(), start=1):
         setter = next((c for c in chain if table[c][column] is not None), None)

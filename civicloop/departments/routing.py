@@ -16,7 +16,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from civicloop.categories.models import Category
-from civicloop.categories.service import ancestors, find_category, path_of
+from civicloop import cache
+from civicloop.categories.service import ancestors, find_category, lineage, path_of
 from civicloop.departments.models import Department, RoutingRule
 from civicloop.departments.service import check_district_code, get_department
 from civicloop.errors import Conflict, InvalidInput, NotFound
@@ -77,6 +78,7 @@ def add_rule(session: Session, *, department_ref: int | str, category_ref: int |
                        department_id=department.id, note=note or None)
     session.add(rule)
     session.flush()
+    cache.changed(session, _RULES)
     return rule
 
 
@@ -86,6 +88,7 @@ def remove_rule(session: Session, rule_id: int) -> None:
         raise NotFound("rule", f"no routing rule #{rule_id}")
     session.delete(rule)
     session.flush()
+    cache.changed(session, _RULES)
 
 
 def list_rules(session: Session, *, district_code: str | None = None) -> list[RoutingRule]:
@@ -138,6 +141,33 @@ def explain(session: Session, *, category_id: int | None, community_code: str | 
         matches.append(Match(rule, dept, level, area, f"{what}（第 {level} 级）· {where}"))
     matches.sort(key=lambda m: (-m.category_level, -AREA_RANK[m.area], m.rule.id))
     return matches
+
+
+_RULES = "routing_rules"
+
+
+def _read_rules(session: Session) -> dict[tuple[int | None, str | None], int]:
+    rows = session.execute(select(RoutingRule.category_id, RoutingRule.region_code, RoutingRule.department_id)
+                           .join(Department, Department.id == RoutingRule.department_id)
+                           .where(Department.active.is_(True)))
+    return {(c, r): d for c, r, d in rows}
+
+
+def owner(session: Session, *, category_id: int | None, community_code: str | None = None,
+          street_code: str | None = None, district_code: str) -> int | None:
+    """The winning department's id by the same order as `explain`, without the reasons:
+    the dispatch path asks this for every case, from a snapshot of the rules. None: no rule."""
+    rules = cache.snapshot(session, _RULES, _read_rules)
+    categories = [*lineage(session, category_id), None] if category_id is not None else [None]
+    if community_code and not street_code:
+        street_code = community_code[:9]  # NBS codes nest: a community's first nine digits are its street
+    places = [p for p in (community_code, street_code, district_code) if p] + [None]
+    for category in categories:
+        for place in places:
+            found = rules.get((category, place))
+            if found is not None:
+                return found
+    return None
 
 
 def route(session: Session, *, category_id: int | None, community_code: str | None = None,

@@ -132,6 +132,32 @@ def test_seeded_routing(wuchang):
     assert len(owners) == 15 and set(owners.values()) == {"bureau"}
 
 
+def test_the_fast_owner_agrees_with_route_everywhere(wuchang):
+    """owner() (the dispatch path, from a snapshot) and route() (with reasons, from the
+    tables) must pick the same department for every category at every kind of place."""
+    s = wuchang
+    import_builtin(s)
+    seed_district(s, "420106")
+    places = [(c, None) for c in {community for _, community, _ in SEEDED if community}] + [(None, None)]
+    compared = 0
+    for cat in list_categories(s):
+        for community, street in places:
+            try:
+                expected = routing.route(s, category_id=cat.id, community_code=community,
+                                         district_code="420106").department.id
+            except NotFound:
+                expected = None
+            assert routing.owner(s, category_id=cat.id, community_code=community,
+                                 district_code="420106") == expected, (cat.code, community)
+            compared += 1
+    assert compared > 1500
+    # A new rule is seen at once by the process that added it.
+    routing.add_rule(s, department_ref="420106-sthj", category_ref="城乡建设/住房保障与房地产/物业服务",
+                     region_code="420106001002")
+    assert routing.owner(s, category_id=find_category(s, "城乡建设/住房保障与房地产/物业服务").id,
+                         community_code="420106001002", district_code="420106") == get_department(s, "420106-sthj").id
+
+
 def test_cli(engine, wuchang, monkeypatch):
     wuchang.commit()
     monkeypatch.setattr(civicloop.db, "get_engine", lambda: engine)
