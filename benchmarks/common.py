@@ -9,6 +9,7 @@ import platform
 import sqlite3
 import statistics
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 PG_URL = os.environ.get("CIVICLOOP_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 DISTRICT = "420106"
 MONDAY = dt.datetime(2026, 11, 23, 9, 0)  # a plain working Monday
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 # ---------------------------------------------------------------- databases
@@ -86,6 +88,44 @@ def _read(path: str) -> str:
         return Path(path).read_text()
     except OSError:
         return ""
+
+
+# ---------------------------------------------------------------- other load on the machine
+
+def cpu_counters() -> tuple[float, float]:
+    """(busy, wall) seconds of all cores together, from /proc/stat (zeros where there is none)."""
+    line = _read("/proc/stat").split("\n", 1)[0].split()
+    if not line or line[0] != "cpu":
+        return 0.0, 0.0
+    ticks = [int(v) for v in line[1:9]]  # user nice system idle iowait irq softirq steal
+    idle = ticks[3] + ticks[4]
+    return (sum(ticks) - idle) / CLOCK_TICKS, sum(ticks) / CLOCK_TICKS
+
+
+def busy_cores(before: tuple[float, float], after: tuple[float, float], ours: float = 0.0) -> float:
+    """Cores kept busy between two cpu_counters() readings by anything but `ours` CPU seconds."""
+    wall = (after[1] - before[1]) / (os.cpu_count() or 1)
+    return max(0.0, (after[0] - before[0] - ours) / wall) if wall > 0 else 0.0
+
+
+def wait_quiet(console, limit: float, threshold: float = 0.3) -> float | None:
+    """Wait (at most `limit` seconds) until other processes keep fewer than `threshold`
+    cores busy; returns the last reading (None with limit 0: not looked at). Other
+    engineers' test runs share this machine."""
+    if limit <= 0:
+        return None
+    deadline = time.monotonic() + limit
+    while True:
+        before = cpu_counters()
+        time.sleep(2)
+        busy = busy_cores(before, cpu_counters())
+        if busy < threshold or time.monotonic() >= deadline:
+            if busy >= threshold:
+                console.print(f"[yellow]  still {busy:.1f} cores busy with other work after {limit:.0f} s: "
+                              "measuring anyway[/]")
+            return busy
+        console.print(f"  waiting for a quiet machine ({busy:.1f} cores busy with other work)")
+        time.sleep(3)
 
 
 # ---------------------------------------------------------------- figures
@@ -259,6 +299,8 @@ def add_common_arguments(parser) -> None:
     parser.add_argument("--tag", default="", help="suffix of the benchmark databases' names")
     parser.add_argument("--results", type=Path, default=RESULTS, help="where the JSON results go")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark databases afterwards")
+    parser.add_argument("--quiet-wait", type=float, default=120,
+                        help="seconds to wait at most for other processes to go quiet before each measurement")
 
 
 def start(args, console) -> tuple[tuple[str, ...], dict]:
@@ -269,6 +311,4 @@ def start(args, console) -> tuple[tuple[str, ...], dict]:
                   f"Python {info['python']}, SQLite {info['sqlite']}"
                   + (f", PostgreSQL {info['postgresql']}" if "postgresql" in info else "")
                   + f"; load average {info['load_average']}")
-    if float(info["load_average"].split()[0]) > 0.5:
-        console.print("[yellow]the machine is busy: other processes will slow the figures down[/]")
     return dbs, info

@@ -41,7 +41,6 @@ from civicloop.db import make_engine, transaction  # noqa: E402
 
 ACTIONS = ("create", "register", "dispatch", "accept", "feedback", "verify_pass")
 MINUTE = dt.timedelta(minutes=1)
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PROGRESS_EVERY = 10  # cases between progress messages: a queue put per case would be measurable
 console = Console()
 
@@ -97,7 +96,7 @@ def backend_cpu(pid: int | None) -> float:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+    return (int(fields[11]) + int(fields[12])) / common.CLOCK_TICKS  # utime + stime
 
 
 def drive_case(engine, world: common.World, meter: Meter, k: int) -> None:
@@ -158,20 +157,21 @@ def _worker(url: str, world: common.World, ks: range, ready, go, progress, out) 
     engine.dispose()
 
 
-def run_workers(url: str, world: common.World, n_cases: int, workers: int, label: str) -> dict:
+def run_workers(url: str, world: common.World, n_cases: int, workers: int, label: str, quiet_wait: float) -> dict:
     ctx = mp.get_context("spawn")  # no engine or connection crosses into a worker
     ready, go, progress, out = ctx.Queue(), ctx.Event(), ctx.Queue(), ctx.Queue()
-    procs = [ctx.Process(target=_worker, args=(url, world, range(w, n_cases, workers), ready, go, progress, out))
-             for w in range(workers)]
+    procs = [ctx.Process(target=_worker, args=(url, world, range(w, n_cases, workers), ready, go, progress, out),
+                         daemon=True) for w in range(workers)]
     for p in procs:
         p.start()
     for _ in procs:
         ready.get(timeout=600)
+    quiet = common.wait_quiet(console, quiet_wait)
     results = []
     with Progress(TextColumn(f"  {label}"), BarColumn(), MofNCompleteColumn(), TextColumn("cases"),
                   TimeElapsedColumn(), TimeRemainingColumn(), console=console) as bar:
         task = bar.add_task(label, total=n_cases)
-        started = time.perf_counter()
+        counters, started = common.cpu_counters(), time.perf_counter()
         go.set()
         while len(results) < workers:
             try:
@@ -185,7 +185,7 @@ def run_workers(url: str, world: common.World, n_cases: int, workers: int, label
                     break
             if any(p.exitcode not in (None, 0) for p in procs):
                 raise RuntimeError("a worker process died")
-        wall = time.perf_counter() - started
+        wall, counters = time.perf_counter() - started, (counters, common.cpu_counters())
         while True:
             try:
                 bar.advance(task, progress.get_nowait())
@@ -198,7 +198,9 @@ def run_workers(url: str, world: common.World, n_cases: int, workers: int, label
         for a in ACTIONS:
             for k, values in r["samples"][a].items():
                 samples[a][k] += values
-    return {"wall_seconds": wall, "samples": samples, "failures": [f for r in results for f in r["failures"]]}
+    ours = sum(sum(samples[a][k]) for a in ACTIONS for k in ("cpu", "server_cpu"))
+    return {"wall_seconds": wall, "samples": samples, "failures": [f for r in results for f in r["failures"]],
+            "other_cores_before": quiet, "other_cores_during": common.busy_cores(*counters, ours=ours)}
 
 
 # ---------------------------------------------------------------- checks and figures
@@ -236,6 +238,9 @@ def figures(run: dict, n_cases: int) -> dict:
                          "server_cpu_mean_ms": sum(s["server_cpu"]) / n * 1e3}
     transitions = sum(len(run["samples"][a]["wall"]) for a in ACTIONS)
     return {"wall_seconds": run["wall_seconds"], "cases_per_s": n_cases / run["wall_seconds"],
+            # cores kept busy by other processes (and, during the run, by our own driver and server
+            # processes beyond the measured actions: the checkpointer, WAL writer, progress bar)
+            "other_cores_before": run["other_cores_before"], "other_cores_during": run["other_cores_during"],
             "transitions": transitions, "transitions_per_s": transitions / run["wall_seconds"],
             # CPU per transition: the workers' Python, and their PostgreSQL backends (0 on SQLite)
             "client_cpu_ms_per_transition": sum(sum(run["samples"][a]["cpu"]) for a in ACTIONS) / transitions * 1e3,
@@ -246,7 +251,7 @@ def figures(run: dict, n_cases: int) -> dict:
 
 # ---------------------------------------------------------------- pgbench
 
-def pgbench(pg_url: str, clients: int, seconds: int, tag: str = "") -> dict:
+def pgbench(pg_url: str, clients: int, seconds: int, tag: str, quiet_wait: float) -> dict:
     exe = shutil.which("pgbench") or next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/pgbench"))), None)
     if exe is None:
         raise RuntimeError("pgbench not found: apt-get install postgresql-contrib (or postgresql-client)")
@@ -263,6 +268,8 @@ def pgbench(pg_url: str, clients: int, seconds: int, tag: str = "") -> dict:
     try:
         subprocess.run([str(exe), "-i", "-s", "10", "-q", name], env=env, check=True, capture_output=True)
         jobs = min(2, clients)
+        quiet = common.wait_quiet(console, quiet_wait)
+        console.print(f"  pgbench with {clients} clients for {seconds} s …")
         done = subprocess.run([str(exe), "-N", "-c", str(clients), "-j", str(jobs), "-T", str(seconds), name],
                               env=env, check=True, capture_output=True, text=True)
     finally:
@@ -272,6 +279,7 @@ def pgbench(pg_url: str, clients: int, seconds: int, tag: str = "") -> dict:
     tps = float(re.search(r"tps = ([\d.]+) \(without initial connection time\)", done.stdout).group(1))
     latency = re.search(r"latency average = ([\d.]+) ms", done.stdout)
     return {"command": f"pgbench -N -c {clients} -j {jobs} -T {seconds} (scale 10)", "tps": tps,
+            "other_cores_before": quiet,
             "latency_avg_ms": float(latency.group(1)) if latency else None}
 
 
@@ -312,7 +320,7 @@ def run(db: str, args, worlds: dict) -> list[dict]:
             profile(url, world, args.cases)
             common.drop_database(url, args.pg_url)
             continue
-        result = run_workers(url, world, args.cases, w, f"{db} W={w}")
+        result = run_workers(url, world, args.cases, w, f"{db} W={w}", args.quiet_wait)
         checked = verify(url, args.cases)
         if not args.keep:
             common.drop_database(url, args.pg_url)
@@ -324,14 +332,14 @@ def run(db: str, args, worlds: dict) -> list[dict]:
 def summary(results: list[dict], bench: dict | None) -> None:
     table = Table(title="lifecycle: 6 transitions per case, each its own transaction")
     for column in ("db", "W", "cases", "cases/s", "transitions/s", "× pgbench", "CPU ms/transition: Python + server",
-                   "failed", "verified"):
+                   "other load", "failed", "verified"):
         table.add_column(column, justify="right")
     for r in results:
         ratio = f"{r['transitions_per_s'] / bench['tps']:.2f}" if bench and r["db"] == "postgresql" else "-"
         table.add_row(r["db"], str(r["workers"]), f"{r['cases']:,}", f"{r['cases_per_s']:,.0f}",
                       f"{r['transitions_per_s']:,.0f}", ratio,
                       f"{r['client_cpu_ms_per_transition']:.2f} + {r['server_cpu_ms_per_transition']:.2f}",
-                      str(r["failure_count"]),
+                      f"{r['other_cores_during']:.2f} cores", str(r["failure_count"]),
                       "ok" if not r["verified"]["problems"] else "NO")
     console.print(table)
     if bench:
@@ -367,12 +375,11 @@ def main(argv=None) -> int:
     bench = None
     pg_workers = [r["workers"] for r in results if r["db"] == "postgresql"]
     if pg_workers and args.pgbench_seconds:
-        console.print(f"  pgbench with {pg_workers[0]} clients for {args.pgbench_seconds} s …")
-        bench = pgbench(args.pg_url, pg_workers[0], args.pgbench_seconds, args.tag)
+        bench = pgbench(args.pg_url, pg_workers[0], args.pgbench_seconds, args.tag, args.quiet_wait)
     summary(results, bench)
     for db in dbs:
         mine = [r for r in results if r["db"] == db]
-        payload = {"benchmark": "lifecycle", "when": dt.datetime.now().isoformat(timespec="seconds"),
+        payload = {"benchmark": "lifecycle", "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                    "commit": common.git_commit(), "machine": info, "world": worlds[db], "runs": mine,
                    "aims": {"transitions_per_s": 2000, "ratio_to_pgbench": 0.5}}
         if db == "postgresql" and bench:

@@ -163,10 +163,11 @@ def time_raw_update(engine) -> tuple[float, int]:
     return time.perf_counter() - started, count
 
 
-def _sweeper(url: str, go, out) -> None:
+def _sweeper(url: str, ready, go, out) -> None:
     engine = make_engine(url)
     with engine.connect() as conn:  # connect before the start, like a running service
         conn.execute(text("SELECT 1"))
+    ready.put(True)
     go.wait()
     result = sweep(engine, now=NOW)
     out.put({"seconds": result.seconds, "checked": result.checked, "changed": result.yellow + result.red,
@@ -174,13 +175,15 @@ def _sweeper(url: str, go, out) -> None:
     engine.dispose()
 
 
-def concurrent_sweeps(url: str, n: int) -> dict:
+def concurrent_sweeps(url: str, n: int, quiet_wait: float) -> dict:
     ctx = mp.get_context("spawn")
-    go, out = ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=_sweeper, args=(url, go, out)) for _ in range(n)]
+    ready, go, out = ctx.Queue(), ctx.Event(), ctx.Queue()
+    procs = [ctx.Process(target=_sweeper, args=(url, ready, go, out), daemon=True) for _ in range(n)]
     for p in procs:
         p.start()
-    time.sleep(3)  # let every sweeper import and connect
+    for _ in procs:
+        ready.get(timeout=600)
+    common.wait_quiet(console, quiet_wait)
     started = time.perf_counter()
     go.set()
     results = [out.get() for _ in procs]
@@ -201,22 +204,25 @@ def run(db: str, args) -> dict:
     runs, raws = [], []
     for number in range(args.runs):
         reset(engine, args.open, every)
+        quiet = [common.wait_quiet(console, args.quiet_wait)]
         raw_seconds, raw_rows = time_raw_update(engine)
         reset(engine, args.open, every)
+        quiet.append(common.wait_quiet(console, args.quiet_wait))
         result = sweep(engine, now=NOW)
         events, cases_with_event, doubled = events_check(engine)
         again = sweep(engine, now=NOW)  # the same instant again: nothing left to do
         runs.append({"seconds": result.seconds, "checked": result.checked, "changed": result.yellow + result.red,
                      "yellow": result.yellow, "red": result.red, "escalated": result.escalated,
                      "batches": result.batches, "events": events, "cases_with_event": cases_with_event,
-                     "cases_with_two_events": doubled, "second_sweep_checked": again.checked})
+                     "cases_with_two_events": doubled, "second_sweep_checked": again.checked,
+                     "other_cores_before_raw_and_sweep": quiet})
         raws.append({"seconds": raw_seconds, "rows": raw_rows})
         console.print(f"  run {number + 1}: sweep {result.seconds:.3f} s ({result.yellow:,} yellow, "
                       f"{result.red:,} red, {events:,} events); raw UPDATE {raw_seconds:.3f} s ({raw_rows:,} rows)")
     concurrent = None
     if db == "postgresql" and args.sweepers > 1:
         reset(engine, args.open, every)
-        concurrent = concurrent_sweeps(url, args.sweepers)
+        concurrent = concurrent_sweeps(url, args.sweepers, args.quiet_wait)
         events, cases_with_event, doubled = events_check(engine)
         concurrent.update(events=events, cases_with_event=cases_with_event, cases_with_two_events=doubled,
                           changed=sum(r["changed"] for r in concurrent["per_sweeper"]))
@@ -272,7 +278,7 @@ def main(argv=None) -> int:
     summary(results)
     for r in results:
         path = common.write_result(f"sweep-{r['db']}", {
-            "benchmark": "sweep", "when": dt.datetime.now().isoformat(timespec="seconds"),
+            "benchmark": "sweep", "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "commit": common.git_commit(), "machine": info, "args": {k: v for k, v in vars(args).items() if k not in ("pg_url", "results")},
             **r}, args.results)
         console.print(f"  wrote {path}")
