@@ -87,3 +87,22 @@ def engine(database_url):
 @pytest.fixture
 def backend(engine) -> str:
     return engine.dialect.name
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say plainly what was skipped and why, grouped by reason, with the files involved."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    if not skipped:
+        return
+    by_reason: dict[str, list] = {}
+    for report in skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        by_reason.setdefault(reason.removeprefix("Skipped: "), []).append(report.nodeid)
+    terminalreporter.section(f"{len(skipped)} tests skipped", sep="=", yellow=True, bold=True)
+    for reason, ids in by_reason.items():
+        files: dict[str, int] = {}
+        for nodeid in ids:
+            files[nodeid.split("::")[0]] = files.get(nodeid.split("::")[0], 0) + 1
+        terminalreporter.write_line(f"{len(ids)} skipped because {reason}")
+        for name, count in sorted(files.items()):
+            terminalreporter.write_line(f"    {count:5d}  {name}")
