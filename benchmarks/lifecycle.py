@@ -143,7 +143,6 @@ def _worker(url: str, world: common.World, ks: range, ready, go, progress, out) 
     ready.put(os.getpid())
     go.wait()
     failures, done = [], 0
-    started = time.perf_counter()
     for k in ks:
         try:
             drive_case(engine, world, meter, k)
@@ -153,7 +152,7 @@ def _worker(url: str, world: common.World, ks: range, ready, go, progress, out) 
         if done % PROGRESS_EVERY == 0:
             progress.put(PROGRESS_EVERY)
     progress.put(done % PROGRESS_EVERY)
-    out.put({"seconds": time.perf_counter() - started, "samples": meter.samples, "failures": failures})
+    out.put({"samples": meter.samples, "failures": failures})
     engine.dispose()
 
 
@@ -307,7 +306,7 @@ def profile(url: str, world: common.World, n_cases: int) -> None:
 # ---------------------------------------------------------------- main
 
 def run(db: str, args, worlds: dict) -> list[dict]:
-    workers = args.workers or ((1, 2) if db == "sqlite" else (4,))
+    workers = (1,) if args.profile else args.workers or ((1, 2) if db == "sqlite" else (4,))
     out = []
     for w in workers:
         console.rule(f"[bold]lifecycle on {db}: {args.cases:,} cases × 6 transitions, {w} worker process(es)")
