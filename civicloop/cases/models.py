@@ -88,6 +88,7 @@ class Case(Base):
     supervision_count: Mapped[int] = mapped_column(Integer, default=0)
     rating: Mapped[str | None] = mapped_column(String(16))
     rated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    assists_pending: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 联办 yet to report
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     resolution_note: Mapped[str | None] = mapped_column(Text)
 

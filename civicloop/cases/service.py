@@ -184,14 +184,14 @@ def create_case(session: Session, data: NewCase, *, actor: Actor, now: dt.dateti
             return _idempotent_replay(existing, fingerprint)
     from civicloop.categories import service as categories
 
-    category = categories.find_category(session, data.category) if data.category is not None else None
-    limits = clock.limits_for(session, category.id if category else None)
+    category_id = categories.category_id(session, data.category) if data.category is not None else None
+    limits = clock.limits_for(session, category_id)
     case = CaseRecord({column.key: None for column in _COLUMNS})
     case.__dict__.update(
         version=1, channel=data.channel, state=State.REPORTED.value, title=data.title.strip(),
         body=data.body.strip(), reporter_name=data.reporter_name, reporter_phone=data.reporter_phone,
         reporter_user_id=data.reporter_user_id, created_by_id=actor.user_id, address=data.address,
-        district_code=data.district_code, category_id=category.id if category else None,
+        district_code=data.district_code, category_id=category_id, assists_pending=0,
         priority=data.priority or limits.priority, reported_at=now, updated_at=now, time_basis=limits.basis,
         idempotency_key=data.idempotency_key, request_hash=fingerprint, extension_hours=0.0, warning="green",
         escalation_level=0, overdue=False, return_count=0, rework_count=0, supervision_count=0,
@@ -297,7 +297,8 @@ def act(session: Session, case_ref: int | str, inp: ActionInput, *, actor: Actor
     req = Request(note=inp.note or "", department_id=inp.department_id,
                   assisting_department_ids=tuple(inp.assisting_department_ids),
                   master_case_id=inp.master_case_id, extension_hours=inp.extension_hours, rating=rating)
-    view = _view(session, case, needs_assists=inp.action in {"assist_feedback", "feedback"})
+    view = _view(session, case, needs_assists=inp.action == "assist_feedback"
+                 or (inp.action == "feedback" and case.assists_pending > 0))
     decision = decide(view, inp.action, actor, req)
     if not decision.allowed:
         raise _refusal(case, decision.reasons, decision.allowed_actions)
@@ -348,18 +349,16 @@ def _merge(session, case, req, actor, now):
 
 
 def _dispatch(session, case, req, actor, now):
-    from civicloop.departments.models import Department
+    from civicloop.departments.service import is_active
 
-    wanted = [req.department_id, *req.assisting_department_ids]
-    found = {d.id: d for d in session.scalars(select(Department).where(Department.id.in_(wanted)))}
-    for dep_id in wanted:
-        if dep_id not in found or not found[dep_id].active:
+    for dep_id in (req.department_id, *req.assisting_department_ids):
+        if not is_active(session, dep_id):
             raise NotFound("department_id", f"no active department {dep_id}")
-    for dep_id in dict.fromkeys(req.assisting_department_ids):
-        if dep_id != req.department_id:
-            session.add(CaseAssist(case_id=case.id, department_id=dep_id))
+    assisting = [d for d in dict.fromkeys(req.assisting_department_ids) if d != req.department_id]
+    session.add_all(CaseAssist(case_id=case.id, department_id=d) for d in assisting)
     limits = clock.limits_for(session, case.category_id)
     return {"lead_department_id": req.department_id, "dispatched_at": now, "accepted_at": None,
+            "assists_pending": len(assisting),
             **clock.start_step(session, case, now, limits.handle_hours + case.extension_hours, handling=True)}
 
 
@@ -370,7 +369,7 @@ def _accept(session, case, req, actor, now):
 def _approve_return(session, case, req, actor, now):
     session.query(CaseAssist).filter(CaseAssist.case_id == case.id).delete()
     limits = clock.limits_for(session, case.category_id)
-    return {**clock.start_step(session, case, now, limits.dispatch_hours),
+    return {**clock.start_step(session, case, now, limits.dispatch_hours), "assists_pending": 0,
             "lead_department_id": None, "return_count": case.return_count + 1, "handle_deadline": None}
 
 
@@ -400,7 +399,7 @@ def _assist_feedback(session, case, req, actor, now):
     assist = session.scalar(select(CaseAssist).where(CaseAssist.case_id == case.id,
                                                      CaseAssist.department_id == actor.department_id))
     assist.feedback, assist.fed_back_at = req.note, now
-    return {}
+    return {"assists_pending": case.assists_pending - 1}
 
 
 def _feedback(session, case, req, actor, now):

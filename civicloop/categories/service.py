@@ -215,6 +215,7 @@ def import_taxonomy(session: Session, source: str | Path, *, root: str | None = 
                     changed.add(cat.id)
         session.flush()
     cache.changed(session, _TABLE)
+    cache.changed(session, _CODES)
     return ImportResult(rows=len(rows), created=len(created), updated=len(changed - created))
 
 
@@ -277,6 +278,25 @@ def find_category(session: Session, ref: int | str) -> Category:
     if found is None:
         raise NotFound("category", f"no category '{text}'")
     return found
+
+
+_CODES = "category_codes"
+
+
+def _read_codes(session: Session) -> dict[str, int]:
+    return dict(session.execute(select(Category.code, Category.id)).all())
+
+
+def category_id(session: Session, ref: int | str) -> int:
+    """The id a reference names: ids and codes from the process's snapshot (intake names a
+    category with every case), paths and names through find_category."""
+    if isinstance(ref, int) and ref in _limits_table(session, ref):
+        return ref
+    if isinstance(ref, str) and ref.strip().isdigit():
+        found = cache.snapshot(session, _CODES, _read_codes).get(ref.strip())
+        if found is not None:
+            return found
+    return find_category(session, ref).id
 
 
 def list_categories(session: Session, *, level: int | None = None, under: int | str | None = None) -> list[Category]:
@@ -364,4 +384,5 @@ def set_limits(session: Session, ref: int | str, **fields: object) -> Category:
         setattr(category, field, value)
     session.flush()
     cache.changed(session, _TABLE)
+    cache.changed(session, _CODES)
     return category

@@ -6,6 +6,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from civicloop import cache
 from civicloop.departments.models import Department
 from civicloop.errors import Conflict, InvalidInput, NotFound
 from civicloop.regions.models import Region
@@ -53,6 +54,7 @@ def create_department(session: Session, *, code: str, name: str, kind: str, dist
                       region_code=region_code or None, active=True)
     session.add(dept)
     session.flush()
+    cache.changed(session, _ACTIVE)
     return dept
 
 
@@ -95,3 +97,19 @@ def office_of(session: Session, region_code: str) -> Department:
     if found is None:
         raise NotFound("department", f"no street office or community committee for region '{region_code}'")
     return found
+
+
+_ACTIVE = "active_departments"
+
+
+def _read_active(session: Session) -> frozenset[int]:
+    return frozenset(session.scalars(select(Department.id).where(Department.active.is_(True))))
+
+
+def is_active(session: Session, department_id: int) -> bool:
+    """Whether a department exists and takes cases (from the process's snapshot, reread once
+    for an id it does not know: a department made a moment ago by another worker)."""
+    if department_id in cache.snapshot(session, _ACTIVE, _read_active):
+        return True
+    cache.invalidate(_ACTIVE)
+    return department_id in cache.snapshot(session, _ACTIVE, _read_active)

@@ -257,3 +257,18 @@ def test_cli(engine, monkeypatch, tmp_path):
     assert "派遣时限: 2 小时  [系统默认]" in result.output
     result = runner.invoke(app, ["categories", "show", "不存在"])
     assert isinstance(result.exception, NotFound)
+
+
+def test_category_id_agrees_with_find_category(session):
+    service.import_taxonomy(session, SMALL)
+    for category in service.list_categories(session):
+        for ref in (category.id, category.code, service.path_of(session, category)):
+            assert service.category_id(session, ref) == category.id
+    with pytest.raises(NotFound):
+        service.category_id(session, "9999")
+    with pytest.raises(NotFound):
+        service.category_id(session, 10**6)
+    # a category added in this process is known at once
+    service.import_taxonomy(session, "level1,level2\n环境保护,大气污染\n")
+    added = service.find_category(session, "环境保护/大气污染")
+    assert service.category_id(session, added.code) == added.id

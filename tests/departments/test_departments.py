@@ -182,3 +182,12 @@ def test_cli(engine, wuchang, monkeypatch):
     assert "城市管理执法局" in lines[2] and "上级分类 城乡建设/城市建设和市政管理" in lines[2]
     listing = runner.invoke(app, ["routing", "list", "--district", "420106"]).output
     assert "城乡建设/城市建设和市政管理/燃气供应\t420106\t→ gas-1" in listing
+
+
+def test_is_active_sees_new_departments_and_unknown_ids(wuchang):
+    s = wuchang
+    dept = create_department(s, code="420106-new", name="新设部门", kind="bureau", district_code="420106")
+    from civicloop.departments.service import is_active
+
+    assert is_active(s, dept.id)
+    assert not is_active(s, 10**6)
