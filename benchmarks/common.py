@@ -170,18 +170,11 @@ class World:
     handlers: dict[int, Actor] = field(default_factory=dict)  # department id -> a handler of it
 
 
-def build_world(url: str, *, real: bool = True) -> World:
-    """The real district 420106 when the regions service can build it, else a hand-made one."""
+def build_world(url: str, *, cell_area_m2: float | None = None) -> World:
+    """The real district 420106 (at a coarser grid when asked: quick for smoke tests)."""
     engine = make_engine(url)
     try:
-        if real:
-            try:
-                return _real_world(engine)
-            except ImportError as exc:  # regions.service.init_district not there
-                world = _handmade_world(engine)
-                world.kind += f"; the real district is unavailable: {exc}"
-                return world
-        return _handmade_world(engine)
+        return _real_world(engine, cell_area_m2)
     finally:
         engine.dispose()
 
@@ -199,7 +192,7 @@ def _people(session, department_ids) -> tuple[Actor, Actor, dict[int, Actor]]:
             {dep: Actor(u.id, Role.HANDLER, department_id=dep) for dep, u in handlers.items()})
 
 
-def _real_world(engine) -> World:
+def _real_world(engine, cell_area_m2: float | None) -> World:
     from civicloop.categories.models import Category
     from civicloop.categories.service import import_builtin
     from civicloop.departments import routing
@@ -209,7 +202,7 @@ def _real_world(engine) -> World:
     from civicloop.regions.service import init_district
 
     with transaction(engine) as s:
-        init_district(s, DISTRICT)
+        init_district(s, DISTRICT, cell_area_m2=cell_area_m2)
     with transaction(engine) as s:
         import_builtin(s)
     with transaction(engine) as s:
@@ -233,64 +226,6 @@ def _real_world(engine) -> World:
         operator, dispatcher, handlers = _people(s, departments)
     return World(f"real district {DISTRICT} ({len(cells)} grid cells, {len(routable)} routable leaf categories)",
                  [(c.center_lon, c.center_lat) for c in cells], routable, operator, dispatcher, handlers)
-
-
-def _handmade_world(engine) -> World:
-    """Like tests/cases/conftest.py: one street, two communities, four 0.01° cells."""
-    from shapely.geometry import box, mapping
-
-    from civicloop.categories.models import Category
-    from civicloop.departments.models import Department, RoutingRule
-    from civicloop.regions.models import GridCell, Region
-
-    def geo(geom) -> str:
-        return json.dumps(mapping(geom))
-
-    with transaction(engine) as s:
-        area = box(114.30, 30.54, 114.32, 30.56)
-        s.add(Region(code=DISTRICT, name="武昌区", level="district", parent_code=None, district_code=DISTRICT,
-                     kind="admin", geometry=geo(area), geometry_source="bench", area_m2=4.0e6))
-        s.flush()
-        street = DISTRICT + "001"
-        s.add(Region(code=street, name="积玉桥街道", level="street", parent_code=DISTRICT,
-                     district_code=DISTRICT, kind="admin", geometry=geo(area), geometry_source="bench",
-                     area_m2=4.0e6))
-        s.flush()
-        for i, x0 in enumerate((114.30, 114.31)):
-            community = f"{street}{i + 1:03d}"
-            s.add(Region(code=community, name=f"第{i + 1}社区", level="community", parent_code=street,
-                         district_code=DISTRICT, kind="admin", geometry=geo(box(x0, 30.54, x0 + 0.01, 30.56)),
-                         geometry_source="bench", area_m2=2.0e6))
-            s.flush()
-            for j, y0 in enumerate((30.54, 30.55)):
-                cell = box(x0, y0, x0 + 0.01, y0 + 0.01)
-                s.add(GridCell(code=f"{community}{j + 1:04d}", community_code=community, district_code=DISTRICT,
-                               geometry=geo(cell), area_m2=1.0e6, center_lon=cell.centroid.x,
-                               center_lat=cell.centroid.y, source="generated"))
-        top = Category(code="01", name="城乡建设", level=1, dispatch_limit_hours=2, handle_limit_hours=16,
-                       time_basis="working", yellow_ratio=0.75, priority="normal")
-        s.add(top)
-        s.flush()
-        mid = Category(code="0101", name="城市建设和市政管理", level=2, parent_id=top.id)
-        s.add(mid)
-        s.flush()
-        leaves = [Category(code=f"0101{k:02d}", name=name, level=3, parent_id=mid.id)
-                  for k, name in enumerate(("园林绿化环卫", "市政设施", "路灯照明"), start=1)]
-        illegal = Category(code="0102", name="违法建设", level=2, parent_id=top.id, dispatch_limit_hours=24,
-                           handle_limit_hours=48, time_basis="natural", priority="urgent")
-        s.add_all([*leaves, illegal])
-        deps = [Department(code=code, name=name, kind="bureau", district_code=DISTRICT)
-                for code, name in (("cg", "区城管执法局"), ("zj", "区住建局"))]
-        s.add_all(deps)
-        s.flush()
-        s.add(RoutingRule(category_id=top.id, region_code=None, department_id=deps[1].id))
-        s.add(RoutingRule(category_id=illegal.id, region_code=None, department_id=deps[0].id))
-        operator, dispatcher, handlers = _people(s, [d.id for d in deps])
-        categories = [c.id for c in (*leaves, illegal)]
-    # Points spread over the four cells, away from their edges.
-    points = [(114.3005 + 0.019 * (k % 37) / 36, 30.5405 + 0.019 * (k % 41) / 40) for k in range(997)]
-    return World("hand-made (1 street, 2 communities, 4 cells)",
-                 points, categories, operator, dispatcher, handlers)
 
 
 def add_common_arguments(parser) -> None:

@@ -312,7 +312,7 @@ def run(db: str, args, worlds: dict) -> list[dict]:
         console.rule(f"[bold]lifecycle on {db}: {args.cases:,} cases × 6 transitions, {w} worker process(es)")
         url = common.fresh_database(db, f"civicloop_bench_lifecycle{args.tag}", args.pg_url)
         started = time.perf_counter()
-        world = common.build_world(url, real=not args.handmade)
+        world = common.build_world(url, cell_area_m2=args.cell_area)
         console.print(f"  world: {world.kind} (built in {time.perf_counter() - started:.1f} s)")
         worlds[db] = world.kind
         if args.profile:
@@ -363,7 +363,8 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, action="append",
                         help="worker processes (repeatable); default 4 on PostgreSQL, 1 and 2 on SQLite")
     parser.add_argument("--pgbench-seconds", type=int, default=25, help="0 skips pgbench")
-    parser.add_argument("--handmade", action="store_true", help="the small hand-made world, not district 420106")
+    parser.add_argument("--cell-area", type=float, default=None,
+                        help="grid cell area in m² (default 10,000; larger builds the district faster)")
     parser.add_argument("--profile", action="store_true", help="cProfile --cases cases in one process instead")
     args = parser.parse_args(argv)
     dbs, info = common.start(args, console)

@@ -30,7 +30,7 @@ def _run(script: str, db, tmp_path, *args) -> dict:
 
 
 def test_lifecycle_runs_and_verifies(db, tmp_path):
-    result = _run("lifecycle.py", db, tmp_path, "--cases", "6", "--workers", "2", "--handmade",
+    result = _run("lifecycle.py", db, tmp_path, "--cases", "6", "--workers", "2", "--cell-area", "1000000",
                   "--pgbench-seconds", "1")
     (run,) = result["runs"]
     assert run["verified"] == {"cases": 6, "closed": 6, "events": 36, "problems": [],
