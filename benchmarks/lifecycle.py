@@ -328,22 +328,21 @@ def run(db: str, args, worlds: dict) -> list[dict]:
     return out
 
 
-def summary(results: list[dict], bench: dict | None) -> None:
+def summary(results: list[dict], bench: dict[int, dict]) -> None:
     table = Table(title="lifecycle: 6 transitions per case, each its own transaction")
     for column in ("db", "W", "cases", "cases/s", "transitions/s", "× pgbench", "CPU ms/transition: Python + server",
                    "other load", "failed", "verified"):
         table.add_column(column, justify="right")
     for r in results:
-        ratio = f"{r['transitions_per_s'] / bench['tps']:.2f}" if bench and r["db"] == "postgresql" else "-"
+        ratio = f"{r['ratio_to_pgbench']:.2f}" if r.get("ratio_to_pgbench") else "-"
         table.add_row(r["db"], str(r["workers"]), f"{r['cases']:,}", f"{r['cases_per_s']:,.0f}",
                       f"{r['transitions_per_s']:,.0f}", ratio,
                       f"{r['client_cpu_ms_per_transition']:.2f} + {r['server_cpu_ms_per_transition']:.2f}",
                       f"{r['other_cores_during']:.2f} cores", str(r["failure_count"]),
                       "ok" if not r["verified"]["problems"] else "NO")
     console.print(table)
-    if bench:
-        console.print(f"pgbench: {bench['command']}: {bench['tps']:,.0f} tps "
-                      f"(latency {bench['latency_avg_ms']} ms)")
+    for one in bench.values():
+        console.print(f"pgbench: {one['command']}: {one['tps']:,.0f} tps (latency {one['latency_avg_ms']} ms)")
     actions = Table(title="per action, ms (wall time of the whole transaction)")
     for column in ("db", "W", "action", "p50", "p99", "mean", "in driver", "commit", "statements",
                    "Python CPU", "server CPU"):
@@ -372,10 +371,12 @@ def main(argv=None) -> int:
     results = [r for db in dbs for r in run(db, args, worlds)]
     if args.profile:
         return 0
-    bench = None
-    pg_workers = [r["workers"] for r in results if r["db"] == "postgresql"]
-    if pg_workers and args.pgbench_seconds:
-        bench = pgbench(args.pg_url, pg_workers[0], args.pgbench_seconds, args.tag, args.quiet_wait)
+    # pgbench with as many clients as each run had workers: the ratio compares like with like.
+    pg_workers = sorted({r["workers"] for r in results if r["db"] == "postgresql"}) if args.pgbench_seconds else []
+    bench = {w: pgbench(args.pg_url, w, args.pgbench_seconds, args.tag, args.quiet_wait) for w in pg_workers}
+    for r in results:
+        if r["db"] == "postgresql" and r["workers"] in bench:
+            r["ratio_to_pgbench"] = r["transitions_per_s"] / bench[r["workers"]]["tps"]
     summary(results, bench)
     for db in dbs:
         mine = [r for r in results if r["db"] == db]
@@ -383,9 +384,7 @@ def main(argv=None) -> int:
                    "commit": common.git_commit(), "machine": info, "world": worlds[db], "runs": mine,
                    "aims": {"transitions_per_s": 2000, "ratio_to_pgbench": 0.5}}
         if db == "postgresql" and bench:
-            payload["pgbench"] = bench
-            for r in mine:
-                r["ratio_to_pgbench"] = r["transitions_per_s"] / bench["tps"]
+            payload["pgbench"] = list(bench.values())
         path = common.write_result(f"lifecycle-{db}", payload, args.results)
         console.print(f"  wrote {path}")
     problems = [f"{r['db']} W={r['workers']}: {p}" for r in results
