@@ -110,8 +110,8 @@ def busy_cores(before: tuple[float, float], after: tuple[float, float], ours: fl
 
 def wait_quiet(console, limit: float, threshold: float = 0.3) -> float | None:
     """Wait (at most `limit` seconds) until other processes keep fewer than `threshold`
-    cores busy; returns the last reading (None with limit 0: not looked at). Other
-    engineers' test runs share this machine."""
+    cores busy; returns the last reading (None with limit 0: not looked at): other
+    services and processes may share the machine."""
     if limit <= 0:
         return None
     deadline = time.monotonic() + limit
