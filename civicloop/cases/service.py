@@ -13,14 +13,14 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import DateTime, bindparam, func, insert, select, update
+from sqlalchemy import DateTime, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from civicloop.cases import clock
 from civicloop.cases.attachments import Upload, check as check_upload, store as store_uploads
-from civicloop.cases.lifecycle import (OPEN, Actor, CaseView, Rating, Request, Role, State, allowed_actions,
+from civicloop.cases.lifecycle import (OPEN, Actor, CaseView, Rating, Request, State, allowed_actions,
                                        decide)
 from civicloop.cases.models import CHANNELS, Case, CaseAssist, CaseEvent
 from civicloop.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -490,10 +490,3 @@ def rebuild_mismatches(session: Session, case: Case) -> dict:
     rebuilt = rebuild(session, case.id)
     return {k: (getattr(case, k), rebuilt.get(k)) for k in REBUILT_COLUMNS
             if getattr(case, k) != rebuilt.get(k)}
-
-
-def count_events(session: Session, case_id: int | None = None) -> int:
-    q = select(func.count()).select_from(CaseEvent)
-    if case_id is not None:
-        q = q.where(CaseEvent.case_id == case_id)
-    return session.scalar(q)
