@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: install demo test bench-lifecycle bench-sweep clean
+.PHONY: install demo test bench-lifecycle bench-sweep bench-geometry clean
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -28,6 +28,9 @@ bench-lifecycle: install
 
 bench-sweep: install
 	$(BIN)/python benchmarks/sweep.py
+
+bench-geometry: install
+	$(BIN)/python benchmarks/geometry.py
 
 clean:
 	rm -rf $(VENV) node_modules var

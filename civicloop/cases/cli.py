@@ -129,7 +129,7 @@ def show(case: str, contact: bool = typer.Option(False, help="Show the reporter'
         for label, value in [
             ("状态 state", f"{lifecycle.STATE_LABELS[lifecycle.State(c.state)]} ({c.state}), version {c.version}"),
             ("预警 warning", f"{c.warning}{'，曾超期 overdue' if c.overdue else ''}; "
-                            f"escalation: {lifecycle.ESCALATION_LEVELS[c.escalation_level]}"),
+                            f"escalation: {lifecycle.ESCALATION_LABELS[c.escalation_level]}"),
             ("渠道 channel", CHANNELS[c.channel]),
             ("类别 category", path_of(session, category) if category else "—"),
             ("地点 place", f"{place} grid {c.grid_code or '—'}  {c.address or ''}"),

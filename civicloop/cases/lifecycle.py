@@ -52,6 +52,7 @@ TERMINAL = frozenset({State.CLOSED, State.REJECTED, State.MERGED})
 OPEN = frozenset(State) - TERMINAL
 # Escalation ladder of 四级五调: 网格首调、社区导调、街道主调、区级联调.
 ESCALATION_LEVELS = ("grid", "community", "street", "district")
+ESCALATION_LABELS = ("网格首调", "社区导调", "街道主调", "区级联调")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Engine
 
 from civicloop.cases.clock import calendar, sweep_fields
-from civicloop.cases.lifecycle import Role
+from civicloop.cases.lifecycle import ESCALATION_LABELS, Role
 from civicloop.cases.models import Case, CaseEvent
 from civicloop.db import transaction
 from civicloop.errors import CalendarUnknown
@@ -94,9 +94,6 @@ def sweep(engine: Engine, *, now: dt.datetime, batch_size: int = 5000, progress=
     return result
 
 
-_LEVEL_NAMES = ("网格", "社区导调", "街道主调", "区级联调")
-
-
 def _note(row, changes: dict) -> str:
     parts = []
     if changes.get("warning") == "yellow":
@@ -104,5 +101,5 @@ def _note(row, changes: dict) -> str:
     if changes.get("warning") == "red":
         parts.append("红灯: 已超期")
     if "escalation_level" in changes:
-        parts.append(f"超期升级至{_LEVEL_NAMES[changes['escalation_level']]}")
+        parts.append(f"超期升级至{ESCALATION_LABELS[changes['escalation_level']]}")
     return "; ".join(parts) or "时限检查"

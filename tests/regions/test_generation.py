@@ -2,7 +2,6 @@
 must have (GB/T 30428.1 单元网格: complete cover, no overlap, one community each)."""
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
@@ -33,13 +32,8 @@ def load(engine, code):
 @pytest.mark.slow
 @pytest.mark.parametrize("code", ["420106", "310104", "430602"])
 def test_default_grid_of_a_whole_district(engine, code):
-    started = time.perf_counter()
     with transaction(engine) as session:
         summary = service.init_district(session, code)
-    seconds = time.perf_counter() - started
-    print(f"\n{code} {summary.full_name} [{engine.dialect.name}]: {summary.cells} cells, "
-          f"{summary.area_km2:.2f} km², {seconds:.1f} s")
-    assert seconds < 30
 
     regions, cells = load(engine, code)
     district = regions[code]

@@ -1,7 +1,6 @@
 """Point → grid cell, one at a time and in bulk."""
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
@@ -60,7 +59,7 @@ def test_outside_the_district_names_it(engine, xuhui):
     assert exc.value.field == "crs"
 
 
-def test_locate_many_agrees_with_the_geometry_and_is_fast(engine, xuhui):
+def test_locate_many_agrees_with_the_geometry(engine, xuhui):
     codes, communities, streets, geoms = cells(engine)
     boundary_box = shapely.total_bounds(geoms)
     rng = np.random.default_rng(3)
@@ -68,12 +67,7 @@ def test_locate_many_agrees_with_the_geometry_and_is_fast(engine, xuhui):
     lon = rng.uniform(boundary_box[0] - 0.01, boundary_box[2] + 0.01, n)
     lat = rng.uniform(boundary_box[1] - 0.01, boundary_box[3] + 0.01, n)
     with transaction(engine) as session:
-        service.locate_many(session, CODE, lon[:10], lat[:10])  # build and cache the index
-        started = time.perf_counter()
         found = service.locate_many(session, CODE, lon, lat)
-        seconds = time.perf_counter() - started
-    print(f"\nlocate_many: {n / seconds:,.0f} points/s over {len(codes)} cells")
-    assert n / seconds > 100_000
 
     # Check a sample against a plain point-in-polygon test.
     sample = rng.choice(n, 3000, replace=False)
