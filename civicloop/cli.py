@@ -13,6 +13,7 @@ from civicloop.departments.cli import app as departments_app, routing_app
 from civicloop.users.cli import app as users_app
 from civicloop.regions.cli import mount as mount_regions
 from civicloop.demo.cli import demo as demo_command
+from civicloop.ops.serve import serve as serve_command
 
 app = typer.Typer(help="civicloop: closed-loop urban governance for a district.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -26,6 +27,7 @@ app.add_typer(users_app, name="users")
 mount_regions(app)  # init, grids, regions
 app.command("sweep")(sweep_command)
 app.command("demo")(demo_command)
+app.command("serve")(serve_command)
 
 
 @db_app.command("upgrade")

@@ -46,8 +46,9 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
             # BEGIN IMMEDIATE takes the write lock up front, so two writers queue
-            # instead of failing halfway with "database is locked".
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # instead of failing halfway with "database is locked". Readers (read_only)
+            # take none: in WAL mode they go on beside the writer.
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=3600)
@@ -81,6 +82,11 @@ def transaction(engine: Engine | None = None) -> Iterator[Session]:
             yield session
     finally:
         session.close()
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same engine for transactions that only read."""
+    return engine.execution_options(read_only=True)
 
 
 def is_postgres(session_or_engine) -> bool:

@@ -34,6 +34,17 @@ class NotFound(CivicloopError):
     title = "not found"
 
 
+class Unauthorized(CivicloopError):
+    """No valid credentials: sign in first (HTTP 401)."""
+    status = 401
+    title = "unauthorized"
+
+
+class RateLimited(CivicloopError):
+    status = 429
+    title = "too many requests"
+
+
 class Forbidden(CivicloopError):
     status = 403
     title = "forbidden"

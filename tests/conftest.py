@@ -69,11 +69,7 @@ def database_url(request):
     return url
 
 
-@pytest.fixture
-def engine(database_url):
-    """An engine on a migrated, empty database; tables are emptied after the test."""
-    eng = _migrated[database_url]
-    yield eng
+def empty_tables(eng) -> None:
     cache.invalidate()  # the next test's tables are new: no snapshot may outlive this one's
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with eng.begin() as conn:
@@ -82,6 +78,18 @@ def engine(database_url):
         else:
             for name in tables:
                 conn.execute(text(f"DELETE FROM {name}"))
+
+
+def migrated_engine(database_url):
+    return _migrated[database_url]
+
+
+@pytest.fixture
+def engine(database_url):
+    """An engine on a migrated, empty database; tables are emptied after the test."""
+    eng = _migrated[database_url]
+    yield eng
+    empty_tables(eng)
 
 
 @pytest.fixture

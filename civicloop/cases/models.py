@@ -145,3 +145,13 @@ class Attachment(Base):
     content: Mapped[bytes | None] = mapped_column(LargeBinary)     # … in the database
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class CaseSearch(Base):
+    """The words of a case's title and text, for full-text search (cases/search.py):
+    PostgreSQL searches them through a GIN index on to_tsvector('simple', tokens), SQLite
+    through the FTS5 table case_search_fts kept in step by a trigger (migration 0004)."""
+    __tablename__ = "case_search"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    tokens: Mapped[str] = mapped_column(Text)

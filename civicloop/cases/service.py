@@ -22,7 +22,8 @@ from civicloop.cases import clock
 from civicloop.cases.attachments import Upload, check as check_upload, store as store_uploads
 from civicloop.cases.lifecycle import (OPEN, Actor, CaseView, Rating, Request, State, allowed_actions,
                                        decide)
-from civicloop.cases.models import CHANNELS, Case, CaseAssist, CaseEvent
+from civicloop.cases.models import CHANNELS, Case, CaseAssist, CaseEvent, CaseSearch
+from civicloop.cases.search import tokens as search_tokens
 from civicloop.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 TITLE_MAX = 200
@@ -75,6 +76,7 @@ _COLUMNS = tuple(_TABLE.c)
 _BY_ID = select(*_COLUMNS).where(_TABLE.c.id == bindparam("case_id"))
 _BY_KEY = select(*_COLUMNS).where(_TABLE.c.idempotency_key == bindparam("key"))
 _EVENT = insert(CaseEvent.__table__)
+_SEARCH = insert(CaseSearch.__table__)
 
 
 def _record(row) -> CaseRecord | None:
@@ -231,6 +233,7 @@ def create_case(session: Session, data: NewCase, *, actor: Actor, now: dt.dateti
         return _idempotent_replay(existing, fingerprint)
     _commit_change(session, case, action="report", actor=actor, now=now, changes={},
                    note=f"{CHANNELS[data.channel]}上报")
+    session.execute(_SEARCH, {"case_id": case.id, "tokens": search_tokens(case.title + " " + case.body)})
     store_uploads(session, case_id=case.id, event_seq=case.version, uploads=attachments,
                   actor_id=actor.user_id, now=now)
     return Created(case, True)

@@ -215,6 +215,7 @@ def import_taxonomy(session: Session, source: str | Path, *, root: str | None = 
                     changed.add(cat.id)
         session.flush()
     cache.changed(session, _TABLE)
+    cache.changed(session, _LABELS)
     cache.changed(session, _CODES)
     return ImportResult(rows=len(rows), created=len(created), updated=len(changed - created))
 
@@ -285,6 +286,24 @@ _CODES = "category_codes"
 
 def _read_codes(session: Session) -> dict[str, int]:
     return dict(session.execute(select(Category.code, Category.id)).all())
+
+
+_LABELS = "category_labels"
+
+
+def _read_labels(session: Session) -> dict[int, tuple[str, str]]:
+    return {r.id: (r.code, r.name) for r in session.execute(select(Category.id, Category.code, Category.name))}
+
+
+def label_of(session: Session, category_id: int | None) -> tuple[str, str] | None:
+    """(code, name) of a category, for outputs (from the process's snapshot)."""
+    if category_id is None:
+        return None
+    labels = cache.snapshot(session, _LABELS, _read_labels)
+    if category_id not in labels:
+        cache.invalidate(_LABELS)
+        labels = cache.snapshot(session, _LABELS, _read_labels)
+    return labels.get(category_id)
 
 
 def category_id(session: Session, ref: int | str) -> int:

@@ -55,6 +55,7 @@ def create_department(session: Session, *, code: str, name: str, kind: str, dist
     session.add(dept)
     session.flush()
     cache.changed(session, _ACTIVE)
+    cache.changed(session, _NAMES)
     return dept
 
 
@@ -113,3 +114,21 @@ def is_active(session: Session, department_id: int) -> bool:
         return True
     cache.invalidate(_ACTIVE)
     return department_id in cache.snapshot(session, _ACTIVE, _read_active)
+
+
+_NAMES = "department_names"
+
+
+def _read_names(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(Department.id, Department.name)).all())
+
+
+def name_of(session: Session, department_id: int | None) -> str | None:
+    """A department's name, for outputs (from the process's snapshot)."""
+    if department_id is None:
+        return None
+    names = cache.snapshot(session, _NAMES, _read_names)
+    if department_id not in names:
+        cache.invalidate(_NAMES)
+        names = cache.snapshot(session, _NAMES, _read_names)
+    return names.get(department_id)

@@ -56,6 +56,10 @@ class World:
 
 @pytest.fixture
 def world(engine) -> World:
+    return build_world(engine)
+
+
+def build_world(engine) -> World:
     with transaction(engine) as s:
         district = box(114.30, 30.54, 114.32, 30.56)
         s.add(Region(code=D, name="武昌区", level="district", parent_code=None, district_code=D, kind="admin",

@@ -1,0 +1,4 @@
+"""`python -m civicloop …` is `civicloop …`."""
+from civicloop.cli import main
+
+main()

@@ -1,0 +1,38 @@
+"""The application: `create_app()` builds it for one database; `civicloop serve` runs it.
+
+Each domain's views (`<domain>/views.py`) are mounted here; Open311 under /open311/v2,
+everything else under /api/v1. Operations (health, metrics, request logs) come from ops/.
+"""
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from civicloop import __version__
+from civicloop.api import problems
+from civicloop.db import engine_for, read_only
+from civicloop.settings import get_settings
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """The closed loop of a district's 12345 hotline and grid governance over HTTP:
+intake from every channel, registration, dispatch, handling, verification, closing and rating.
+
+Sign in with `POST /api/v1/auth/token` and send `Authorization: Bearer <token>`. Errors are
+RFC 9457 problem details naming the field at fault. Open311 GeoReport v2 clients use
+`/open311/v2/`."""
+
+
+def create_app(database_url: str | None = None) -> FastAPI:
+    url = database_url or get_settings().database_url
+    app = FastAPI(title="civicloop", version=__version__, description=DESCRIPTION,
+                  openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
+    app.state.engine = engine_for(url)
+    app.state.read_engine = read_only(app.state.engine)
+    problems.install(app)
+
+    from civicloop.auth.views import router as auth_router
+    from civicloop.cases.views import router as cases_router
+
+    for router in (auth_router, cases_router):
+        app.include_router(router, prefix=API_PREFIX)
+    return app

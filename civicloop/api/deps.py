@@ -1,0 +1,73 @@
+"""What views depend on: the database, the clock, and who is calling.
+
+Views open their own transactions (`write`/`read`) so that a success answer is only ever
+sent after its transaction committed — the crash test holds the server to that."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Annotated, Iterator
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from civicloop.auth import service as auth
+from civicloop.auth.policy import may
+from civicloop.db import session_factory
+from civicloop.errors import Forbidden, Unauthorized
+from civicloop.settings import local_now
+
+bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
+
+
+@contextmanager
+def write(request: Request) -> Iterator[Session]:
+    """A read-write transaction: committed before the view returns, rolled back on error."""
+    session = session_factory(request.app.state.engine)()
+    try:
+        with session.begin():
+            yield session
+    finally:
+        session.close()
+
+
+@contextmanager
+def read(request: Request) -> Iterator[Session]:
+    """A read-only transaction (on SQLite it does not take the write lock)."""
+    session = session_factory(request.app.state.read_engine)()
+    try:
+        with session.begin():
+            yield session
+    finally:
+        session.close()
+
+
+def _principal(request: Request, credentials: HTTPAuthorizationCredentials | None) -> auth.Principal | None:
+    if credentials is None:
+        return None
+    with read(request) as session:
+        principal = auth.authenticate(session, credentials.credentials, now=local_now(), kind="session")
+    request.state.principal = principal
+    return principal
+
+
+def optional_principal(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None,
+                                                                 Depends(bearer)] = None) -> auth.Principal | None:
+    return _principal(request, credentials)
+
+
+def current_principal(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None,
+                                                                Depends(bearer)] = None) -> auth.Principal:
+    principal = _principal(request, credentials)
+    if principal is None:
+        raise Unauthorized("token", "sign in first: POST /api/v1/auth/token, then send 'Authorization: Bearer <token>'")
+    return principal
+
+
+CurrentPrincipal = Annotated[auth.Principal, Depends(current_principal)]
+OptionalPrincipal = Annotated[auth.Principal | None, Depends(optional_principal)]
+
+
+def require(principal: auth.Principal, permission: str) -> None:
+    if not may(principal.actor, permission):
+        raise Forbidden("role", f"a {principal.actor.role.value} may not do this ({permission})")

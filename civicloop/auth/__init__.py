@@ -1,0 +1,1 @@
+"""Accounts: passwords, sign-in tokens, API keys, and who may see and do what."""

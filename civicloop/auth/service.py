@@ -1,0 +1,167 @@
+"""Passwords (argon2id), sign-in tokens that expire and can be revoked, API keys for
+Open311 clients, and per-client rate limits.
+
+A token is 32 random bytes shown once; only its SHA-256 is stored, so a copy of the
+database signs nobody in. Passwords are hashed with argon2id (argon2-cffi's defaults,
+RFC 9106's second recommended profile), rehashed on sign-in when the parameters change.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from civicloop.auth.models import ApiToken, RateWindow
+from civicloop.cases.lifecycle import Actor, Role
+from civicloop.errors import InvalidInput, NotFound, RateLimited, Unauthorized
+from civicloop.regions.models import GridCell
+from civicloop.users.models import User
+from civicloop.users.service import get_user
+
+PASSWORD_MIN = 8
+PASSWORD_MAX = 256
+SESSION_HOURS = 12.0
+_hasher = PasswordHasher()
+# Verifying against this keeps a wrong username as slow as a wrong password.
+_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the lifecycle's Actor plus what the API shows and audits."""
+    actor: Actor
+    username: str
+    name: str
+    token_id: int | None = None
+
+
+def hash_password(password: str) -> str:
+    if not isinstance(password, str) or not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise InvalidInput("password", f"{PASSWORD_MIN}–{PASSWORD_MAX} characters")
+    return _hasher.hash(password)
+
+
+def set_password(session: Session, user_ref: int | str, password: str) -> User:
+    """Set a password; every token the user holds is revoked (a reset ends old sessions)."""
+    user = get_user(session, user_ref)
+    user.password_hash = hash_password(password)
+    revoke_all(session, user.id, now=None)
+    session.flush()
+    return user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _issue(session: Session, user: User, *, kind: str, now: dt.datetime, expires_at: dt.datetime | None,
+           name: str | None = None) -> tuple[str, ApiToken]:
+    secret = secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user.id, kind=kind, name=name, token_hash=_digest(secret), created_at=now,
+                   expires_at=expires_at)
+    session.add(row)
+    session.flush()
+    return secret, row
+
+
+def sign_in(session: Session, username: str, password: str, *, now: dt.datetime,
+            hours: float = SESSION_HOURS) -> tuple[str, ApiToken, User]:
+    """A session token for a right username and password; 401 otherwise, saying no more
+    than that (which of the two was wrong is not told)."""
+    user = session.scalar(select(User).where(User.username == (username or "").strip()))
+    stored = user.password_hash if user is not None and user.active and user.password_hash else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password or "")
+        ok = stored is not _DUMMY_HASH
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok:
+        raise Unauthorized("credentials", "wrong username or password, or the account is disabled")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    secret, row = _issue(session, user, kind="session", now=now, expires_at=now + dt.timedelta(hours=hours))
+    return secret, row, user
+
+
+def create_api_key(session: Session, user_ref: int | str, *, name: str, now: dt.datetime) -> tuple[str, ApiToken]:
+    """A key that does not expire, for a machine client (an Open311 client, FixMyStreet)
+    acting as `user_ref`; it can be revoked like any token."""
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise InvalidInput("name", "the client's name, 1–100 characters, is required")
+    return _issue(session, get_user(session, user_ref), kind="api_key", now=now, expires_at=None, name=name)
+
+
+_BY_DIGEST = (select(ApiToken.id, ApiToken.kind, ApiToken.expires_at, ApiToken.revoked_at, User.id.label("user_id"),
+                     User.username, User.name, User.role, User.department_id, User.active)
+              .join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == bindparam("digest")))
+
+
+def authenticate(session: Session, token: str, *, now: dt.datetime, kind: str | None = None) -> Principal:
+    """The caller behind a bearer token or API key; 401 saying why not."""
+    row = session.execute(_BY_DIGEST, {"digest": _digest(token or "")}).one_or_none() if token else None
+    field = "api_key" if kind == "api_key" else "token"
+    if row is None or (kind is not None and row.kind != kind):
+        raise Unauthorized(field, "unknown; sign in at POST /api/v1/auth/token" if field == "token"
+                           else "unknown API key")
+    if row.revoked_at is not None:
+        raise Unauthorized(field, "revoked; sign in again")
+    if row.expires_at is not None and row.expires_at <= now:
+        raise Unauthorized(field, f"expired at {row.expires_at:%Y-%m-%d %H:%M}; sign in again")
+    if not row.active:
+        raise Unauthorized(field, f"the account '{row.username}' is disabled")
+    role = Role(row.role)
+    grids = frozenset()
+    if role is Role.GRID_WORKER:
+        grids = frozenset(session.scalars(select(GridCell.code).where(GridCell.worker_id == row.user_id)))
+    return Principal(Actor(user_id=row.user_id, role=role, department_id=row.department_id, grid_codes=grids),
+                     username=row.username, name=row.name, token_id=row.id)
+
+
+def revoke(session: Session, token_id: int, *, now: dt.datetime) -> None:
+    found = session.execute(update(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+                            .values(revoked_at=now)).rowcount
+    if not found and session.get(ApiToken, token_id) is None:
+        raise NotFound("token", f"no token {token_id}")
+
+
+def revoke_all(session: Session, user_id: int, *, now: dt.datetime | None) -> int:
+    """Revoke every live token of a user (sign out everywhere); returns how many."""
+    from civicloop.settings import local_now
+    return session.execute(update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+                           .values(revoked_at=now or local_now())).rowcount
+
+
+def list_tokens(session: Session, user_id: int) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)))
+
+
+def hit(session: Session, key: str, *, now: dt.datetime, limit: int, window_seconds: int) -> int:
+    """Count one request of a client in the current fixed window, in the database so that
+    every worker shares the count; refuse with 429 past `limit`. Returns the count."""
+    start = now.replace(microsecond=0) - dt.timedelta(seconds=int(now.timestamp()) % window_seconds)
+    dialect = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[session.get_bind().dialect.name]
+    statement = (dialect(RateWindow).values(key=key[:200], window_start=start, count=1)
+                 .on_conflict_do_update(index_elements=["key", "window_start"],
+                                        set_={"count": RateWindow.count + 1})
+                 .returning(RateWindow.count))
+    count = session.execute(statement).scalar_one()
+    if count > limit:
+        retry = (start + dt.timedelta(seconds=window_seconds) - now).total_seconds()
+        raise RateLimited("client", f"more than {limit} requests in {window_seconds} s from this client; "
+                                    f"retry in {max(1, round(retry))} s", retry_after=max(1, round(retry)))
+    return count
+
+
+def prune_rate_windows(session: Session, *, before: dt.datetime) -> int:
+    return session.execute(RateWindow.__table__.delete().where(RateWindow.window_start < before)).rowcount
+
+

@@ -1,0 +1,1 @@
+"""Running the service: the server command, health, metrics, logs, scheduled jobs."""
