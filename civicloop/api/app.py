@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from civicloop import __version__
 from civicloop.api import problems
 from civicloop.db import engine_for, read_only
+from civicloop.ops import middleware
 from civicloop.settings import get_settings
 
 API_PREFIX = "/api/v1"
@@ -29,10 +30,19 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.state.engine = engine_for(url)
     app.state.read_engine = read_only(app.state.engine)
     problems.install(app)
+    middleware.install(app)
 
     from civicloop.auth.views import router as auth_router
     from civicloop.cases.views import router as cases_router
+    from civicloop.categories.views import router as categories_router
+    from civicloop.departments.views import router as departments_router
+    from civicloop.open311.views import router as open311_router
+    from civicloop.ops.views import router as ops_router
+    from civicloop.regions.views import router as regions_router
+    from civicloop.users.views import router as users_router
 
-    for router in (auth_router, cases_router):
+    for router in (auth_router, cases_router, regions_router, departments_router, categories_router, users_router):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(open311_router, prefix="/open311/v2")
+    app.include_router(ops_router)
     return app
