@@ -211,6 +211,9 @@ RULES: tuple[Transition, ...] = (
     T("reopen", "重办", {S.CLOSED}, S.HANDLING, {R.SUPERVISOR}, dissatisfied, needs_reason),
     T("supervise", "督办", (S.REPORTED, *ACTIVE), None, {R.SUPERVISOR}, needs_reason),
     T("escalate", "升级", (S.REPORTED, *ACTIVE), None, {R.SUPERVISOR, R.SYSTEM}, can_escalate),
+    # A reporter's later word (补充说明), e.g. an update from FixMyStreet: kept in the history
+    # whatever the state, even after closing, for the operator to read; it changes nothing.
+    T("comment", "补充说明", tuple(S), None, {R.OPERATOR, R.CITIZEN}, needs_reason),
 )
 BY_ACTION = {rule.action: rule for rule in RULES}
 ACTIONS = tuple(BY_ACTION)
