@@ -1,6 +1,201 @@
-"""HTTP endpoints of regions."""
+"""HTTP endpoints of regions: the districts, each district's street → community tree, its
+grid cells as GeoJSON (stored in GCJ-02; `crs=wgs84` converts for GPS-based maps), point
+location, and the admin's grid import (all or nothing)."""
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+import math
+from typing import Annotated
+
+import numpy as np
+import shapely
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from civicloop.api.deps import CurrentPrincipal, read, require, write
+from civicloop.errors import InvalidInput, NotFound, UnsupportedType
+from civicloop.regions import service
+from civicloop.regions.coords import gcj02_to_wgs84_array, wgs84_to_gcj02_array
+from civicloop.regions.models import GridCell, Region
+from civicloop.regions.schemas import (Crs, DistrictOut, GridCollection, GridFeature, GridImportOut, LocationOut,
+                                       Person, Place, RegionNode)
+from civicloop.users.models import User
 
 router = APIRouter(tags=["regions"])
+GEOJSON = "application/geo+json"
+SYSTEMS = {"gcj02": "GCJ-02", "wgs84": "WGS-84"}
+
+DistrictCode = Annotated[str, Path(pattern=r"^\d{6}$", description="6-digit district code, e.g. 420106")]
+CrsQuery = Annotated[Crs, Query(description="coordinate system: gcj02 (stored) or wgs84 (GPS)")]
+
+
+class GeoJSONResponse(JSONResponse):
+    media_type = GEOJSON
+
+
+def _node(tree: service.TreeNode) -> RegionNode:
+    return RegionNode(code=tree.code, name=tree.name, level=tree.level, kind=tree.kind, area_m2=tree.area_m2,
+                      cells=tree.cells, children=[_node(c) for c in tree.children])
+
+
+@router.get("/districts", response_model=list[DistrictOut], summary="The districts set up")
+def list_districts(request: Request, principal: CurrentPrincipal) -> list[DistrictOut]:
+    """Every district with its number of streets, communities and grid cells."""
+    require(principal, "reference.read")
+    out = []
+    with read(request) as session:
+        for district in service.list_districts(session):
+            tree = service.region_tree(session, district.code)
+            out.append(DistrictOut(code=district.code, name=district.name, kind=district.kind,
+                                   area_m2=district.area_m2, streets=len(tree.children),
+                                   communities=sum(len(s.children) for s in tree.children), cells=tree.cells))
+    return out
+
+
+@router.get("/districts/{code}", response_model=RegionNode, summary="A district with its streets and communities")
+def get_district(request: Request, code: DistrictCode, principal: CurrentPrincipal) -> RegionNode:
+    """The district → street → community tree, each node with its area and grid-cell count."""
+    require(principal, "reference.read")
+    with read(request) as session:
+        return _node(service.region_tree(session, code))
+
+
+# ------------------------------------------------------------------ grid cells as GeoJSON
+
+def _to_wgs84(xy: np.ndarray) -> np.ndarray:
+    return np.column_stack(gcj02_to_wgs84_array(xy[:, 0], xy[:, 1]))
+
+
+def _features(session: Session, cells: list[GridCell], crs: str) -> list[GridFeature]:
+    names = dict(session.execute(select(Region.code, Region.name).where(
+        Region.code.in_({c.community_code for c in cells} | {c.community_code[:9] for c in cells}))).all())
+    worker_ids = {c.worker_id for c in cells if c.worker_id is not None}
+    workers = {u.id: Person(id=u.id, username=u.username, name=u.name)
+               for u in session.scalars(select(User).where(User.id.in_(worker_ids)))} if worker_ids else {}
+    if crs == "wgs84" and cells:
+        geoms = shapely.transform(shapely.from_geojson(np.array([c.geometry for c in cells], dtype=object)),
+                                  _to_wgs84)
+        texts = shapely.to_geojson(geoms).tolist()
+    else:
+        texts = [c.geometry for c in cells]
+    return [GridFeature(id=c.code, geometry=json.loads(text), coordinate_system=SYSTEMS[crs], properties={
+        "code": c.code, "community_code": c.community_code, "community": names.get(c.community_code),
+        "street_code": c.community_code[:9], "street": names.get(c.community_code[:9]),
+        "district_code": c.district_code, "area_m2": round(c.area_m2, 1), "source": c.source,
+        "worker": workers.get(c.worker_id)}) for c, text in zip(cells, texts)]
+
+
+def _bbox(text: str, crs: str) -> shapely.Geometry:
+    try:
+        west, south, east, north = (float(v) for v in text.split(","))
+    except ValueError:
+        raise InvalidInput("bbox", f"{text!r}: expected four numbers west,south,east,north") from None
+    if not (all(math.isfinite(v) for v in (west, south, east, north))
+            and -180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+        raise InvalidInput("bbox", f"{text!r}: expected west ≤ east within ±180 and south ≤ north within ±90")
+    if crs == "wgs84":
+        (west, east), (south, north) = wgs84_to_gcj02_array([west, east], [south, north])
+    return shapely.box(west, south, east, north)
+
+
+@router.get("/districts/{code}/grids", response_model=GridCollection, response_class=GeoJSONResponse,
+            summary="A district's grid cells (GeoJSON)")
+def list_grids(
+    request: Request, code: DistrictCode, principal: CurrentPrincipal,
+    community: Annotated[str | None, Query(pattern=r"^\d{12}$", description="only this community's cells")] = None,
+    bbox: Annotated[str | None, Query(max_length=200, description="west,south,east,north in `crs`: "
+                                                                   "cells that touch the box")] = None,
+    crs: CrsQuery = "gcj02",
+) -> GridCollection:
+    """The cells as a FeatureCollection in code order, each with its community, street and
+    grid worker. Coordinates are stored in GCJ-02; `crs=wgs84` converts them (and the bbox)."""
+    require(principal, "reference.read")
+    box = _bbox(bbox, crs) if bbox is not None else None
+    with read(request) as session:
+        district = service.get_district(session, code)
+        query = select(GridCell).where(GridCell.district_code == code).order_by(GridCell.code)
+        if community is not None:
+            found = session.get(Region, community)
+            if found is None or found.level != "community" or found.district_code != code:
+                raise NotFound("community", f"{community} is not a community of {service.label(district)}")
+            query = query.where(GridCell.community_code == community)
+        cells = list(session.scalars(query))
+        if box is not None and cells:
+            hits = shapely.intersects(shapely.from_geojson(np.array([c.geometry for c in cells], dtype=object)), box)
+            cells = [c for c, hit in zip(cells, hits) if hit]
+        return GridCollection(coordinate_system=SYSTEMS[crs], district={"code": district.code, "name": district.name},
+                              features=_features(session, cells, crs))
+
+
+@router.get("/grids/{code}", response_model=GridFeature, response_class=GeoJSONResponse,
+            summary="One grid cell (GeoJSON Feature) with its grid worker")
+def get_grid(request: Request, code: Annotated[str, Path(pattern=r"^\d{13,20}$")], principal: CurrentPrincipal,
+             crs: CrsQuery = "gcj02") -> GridFeature:
+    """The cell's outline (GCJ-02 unless crs=wgs84), community, street and grid worker."""
+    require(principal, "reference.read")
+    with read(request) as session:
+        cell = session.get(GridCell, code)
+        if cell is None:
+            raise NotFound("grid", f"no grid cell {code}")
+        return _features(session, [cell], crs)[0]
+
+
+def _default_district(session: Session) -> str:
+    codes = [d.code for d in service.list_districts(session)]
+    if len(codes) != 1:
+        raise InvalidInput("district", "required: " + ("no district is set up" if not codes
+                                                      else f"this server serves {len(codes)} districts"))
+    return codes[0]
+
+
+@router.get("/locate", response_model=LocationOut, summary="The grid cell, community and street of a point")
+def locate(
+    request: Request, principal: CurrentPrincipal,
+    lon: Annotated[float, Query(ge=-180, le=180)], lat: Annotated[float, Query(ge=-90, le=90)],
+    crs: CrsQuery = "gcj02",
+    district: Annotated[str | None, Query(pattern=r"^\d{6}$", description="default: the only district")] = None,
+) -> LocationOut:
+    """A GCJ-02 point (or a GPS fix with crs=wgs84) → grid cell → community → street;
+    422 naming `location` when the point lies outside the district's grid."""
+    require(principal, "reference.read")
+    with read(request) as session:
+        found = service.locate(session, district or _default_district(session), lon, lat, crs=crs)
+        codes = (found.district_code, found.street_code, found.community_code)
+        names = dict(session.execute(select(Region.code, Region.name).where(Region.code.in_(codes))).all())
+    return LocationOut(lon=lon, lat=lat, crs=crs, grid=Place(code=found.grid_code, name=None),
+                       **{level: Place(code=c, name=names.get(c))
+                          for level, c in zip(("district", "street", "community"), codes)})
+
+
+# ------------------------------------------------------------------ admin: grid import
+
+_IMPORT_BODY = {"requestBody": {"required": True, "content": {
+    media: {"schema": {"type": "object", "description": "a GeoJSON FeatureCollection of Polygon/MultiPolygon "
+                       "cells in GCJ-02; properties: community_code (required), code, worker_id"}}
+    for media in ("application/json", GEOJSON)}}}
+
+
+@router.post("/districts/{code}/grids", response_model=GridImportOut, openapi_extra=_IMPORT_BODY,
+             summary="Replace a district's grid with surveyed cells (admin)")
+async def import_grids(request: Request, code: DistrictCode, principal: CurrentPrincipal) -> GridImportOut:
+    """All or nothing: every feature is checked first and each problem is named
+    (`features[i]…`); refused (409) when a case refers to a cell the file drops."""
+    require(principal, "reference.write")
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in ("application/json", GEOJSON):
+        raise UnsupportedType("content-type", f"send application/json or {GEOJSON}, not {content_type!r}")
+    try:
+        geojson = json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("body", f"not JSON: {exc}") from None
+
+    def run() -> GridImportOut:
+        with write(request) as session:
+            summary = service.import_grids(session, code, geojson)
+        coverage = summary.coverage if math.isfinite(summary.coverage) else None
+        return GridImportOut(district_code=summary.district_code, features=summary.features, cells=summary.cells,
+                             area_km2=summary.area_km2, coverage=coverage)
+    return await run_in_threadpool(run)

@@ -35,12 +35,7 @@ def create_user(session: Session, *, username: str, name: str, role: str | Role,
     if not name or len(name) > 100:
         raise InvalidInput("name", "a name of 1–100 characters is required")
     role = check_role(role)
-    if phone is not None and phone.strip():
-        phone = phone.strip()
-        if not PHONE.fullmatch(phone):
-            raise InvalidInput("phone", f"{phone!r} is not a phone number")
-    else:
-        phone = None
+    phone = _check_phone(phone)
     if department is None and role is Role.HANDLER:
         raise InvalidInput("department", "a handler (承办单位) must belong to a department")
     department_id = get_department(session, department).id if department is not None else None
@@ -49,6 +44,47 @@ def create_user(session: Session, *, username: str, name: str, role: str | Role,
     user = User(username=username, name=name, role=role.value, department_id=department_id, phone=phone,
                 active=True)
     session.add(user)
+    session.flush()
+    return user
+
+
+def _check_phone(phone: str | None) -> str | None:
+    if phone is None or not phone.strip():
+        return None
+    phone = phone.strip()
+    if not PHONE.fullmatch(phone):
+        raise InvalidInput("phone", f"{phone!r} is not a phone number")
+    return phone
+
+
+UNSET = object()
+
+
+def update_user(session: Session, ref: int | str, *, name: str | object = UNSET, role: str | Role | object = UNSET,
+                department: int | str | None | object = UNSET, phone: str | None | object = UNSET,
+                active: bool | object = UNSET) -> User:
+    """Change what is given (UNSET: leave it). A handler keeps a department; a grid worker
+    who patrols cells keeps the role until the cells have another worker."""
+    user = get_user(session, ref)
+    if name is not UNSET:
+        name = (name or "").strip()
+        if not name or len(name) > 100:
+            raise InvalidInput("name", "a name of 1–100 characters is required")
+        user.name = name
+    if role is not UNSET:
+        role = check_role(role)
+        if role is not Role.GRID_WORKER and user.role == Role.GRID_WORKER.value and grids_of(session, user.id):
+            raise Conflict("role", f"'{user.username}' patrols {len(grids_of(session, user.id))} grid cell(s); "
+                                   "give them another worker first")
+        user.role = role.value
+    if department is not UNSET:
+        user.department_id = get_department(session, department).id if department is not None else None
+    if user.role == Role.HANDLER.value and user.department_id is None:
+        raise InvalidInput("department", "a handler (承办单位) must belong to a department")
+    if phone is not UNSET:
+        user.phone = _check_phone(phone)
+    if active is not UNSET:
+        user.active = bool(active)
     session.flush()
     return user
 
@@ -62,8 +98,11 @@ def get_user(session: Session, ref: int | str) -> User:
     return found
 
 
-def list_users(session: Session, *, role: str | None = None, department: int | str | None = None) -> list[User]:
+def list_users(session: Session, *, role: str | None = None, department: int | str | None = None,
+               active: bool | None = None) -> list[User]:
     query = select(User).order_by(User.username)
+    if active is not None:
+        query = query.where(User.active.is_(active))
     if role is not None:
         query = query.where(User.role == check_role(role).value)
     if department is not None:
