@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from pathlib import Path
 from typing import Optional
 
@@ -241,18 +240,19 @@ def rebuild_check() -> None:
 
 def sweep_command(
     at: Optional[str] = typer.Option(None, help="Sweep as of this time (ISO); default now"),
-    loop: Optional[float] = typer.Option(None, help="Keep sweeping every N seconds"),
+    loop: bool = typer.Option(False, help="Keep sweeping, every --every seconds, while this process holds the "
+                                          "sweep lease (one sweeper at a time across servers and processes)"),
+    every: float = typer.Option(60.0, min=0.1, help="Seconds between sweeps with --loop"),
 ) -> None:
     """Mark yellow/red and escalate overdue cases (safe to run from several processes at once)."""
     from civicloop.cases.sweep import sweep
 
-    while True:
-        result = sweep(get_engine(), now=_now(at))
-        console.print(f"sweep: {result.checked} checked, {result.yellow} yellow, {result.red} red, "
-                      f"{result.escalated} escalated in {result.seconds:.2f} s")
-        if result.calendar_unknown:
-            console.print(f"[red]{result.calendar_unknown} case(s) not counted: their next time limit falls in a year "
-                          f"the official calendar does not know yet; see `civicloop calendar check`[/]")
-        if loop is None:
-            return
-        time.sleep(loop)
+    if loop:
+        from civicloop.ops.scheduler import run_forever
+        return run_forever(get_engine(), every)
+    result = sweep(get_engine(), now=_now(at))
+    console.print(f"sweep: {result.checked} checked, {result.yellow} yellow, {result.red} red, "
+                  f"{result.escalated} escalated in {result.seconds:.2f} s")
+    if result.calendar_unknown:
+        console.print(f"[red]{result.calendar_unknown} case(s) not counted: their next time limit falls in a year "
+                      f"the official calendar does not know yet; see `civicloop calendar check`[/]")
