@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     # How long a worker may go on using its copy of category limits, calendar overrides and
     # the grid before rereading them (a change made in the same process is seen at once).
     config_ttl_seconds: float = 10.0
+    # Public intake (no account: the web form, Open311): requests per client address and window.
+    public_rate_limit: int = 30
+    public_rate_window_seconds: int = 60
 
 
 @lru_cache

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from civicloop.api.schemas import ApiModel
+
 from civicloop.api.deps import CurrentPrincipal, read, require, write
 from civicloop.auth import service
 from civicloop.auth.models import ApiToken
@@ -18,7 +20,7 @@ router = APIRouter(tags=["auth"])
 SIGN_IN_LIMIT = 20  # attempts per client address per minute: slows password guessing
 
 
-class TokenOut(BaseModel):
+class TokenOut(ApiModel):
     access_token: str
     token_type: str = "bearer"
     expires_at: dt.datetime | None
@@ -26,7 +28,7 @@ class TokenOut(BaseModel):
     role: str
 
 
-class Me(BaseModel):
+class Me(ApiModel):
     id: int
     username: str
     name: str
@@ -36,7 +38,7 @@ class Me(BaseModel):
     token_id: int | None
 
 
-class TokenInfo(BaseModel):
+class TokenInfo(ApiModel):
     id: int
     kind: str
     name: str | None

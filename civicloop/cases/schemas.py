@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from civicloop.api.schemas import ApiModel
+
 from civicloop.cases.lifecycle import ACTIONS, Rating, State
 from civicloop.cases.models import CHANNELS
 from civicloop.cases.service import BODY_MAX, PRIORITIES, TITLE_MAX
@@ -66,13 +68,13 @@ class ActionIn(Strict):
                                          description="refuse (409) if the case has changed since this version")
 
 
-class Ref(BaseModel):
+class Ref(ApiModel):
     id: int
     code: str | None = None
     name: str | None = None
 
 
-class CaseOut(BaseModel):
+class CaseOut(ApiModel):
     id: int
     number: str = Field(description="案件编号: district-date-id")
     version: int
@@ -120,7 +122,7 @@ class CaseOut(BaseModel):
     allowed_actions: list[str] = Field(description="what the caller could do now (guards aside)")
 
 
-class CasePage(BaseModel):
+class CasePage(ApiModel):
     items: list[CaseOut]
     total: int
     page: int
@@ -128,7 +130,7 @@ class CasePage(BaseModel):
     pages: int
 
 
-class Actor(BaseModel):
+class Actor(ApiModel):
     id: int | None
     username: str | None
     name: str | None
@@ -136,7 +138,7 @@ class Actor(BaseModel):
     department_id: int | None
 
 
-class EventOut(BaseModel):
+class EventOut(ApiModel):
     seq: int
     action: str
     at: dt.datetime
@@ -147,7 +149,7 @@ class EventOut(BaseModel):
     changes: dict
 
 
-class AttachmentOut(BaseModel):
+class AttachmentOut(ApiModel):
     id: int
     case_id: int
     event_seq: int | None
@@ -160,7 +162,7 @@ class AttachmentOut(BaseModel):
     url: str
 
 
-class PublicCaseOut(BaseModel):
+class PublicCaseOut(ApiModel):
     """What anyone may know of a case by its number: no personal data."""
     number: str
     state: StateName
@@ -174,5 +176,5 @@ class PublicCaseOut(BaseModel):
     updated_at: dt.datetime
 
 
-class QueueCounts(BaseModel):
+class QueueCounts(ApiModel):
     counts: dict[str, int]

@@ -276,14 +276,19 @@ def _refusal(case: Case, reasons: tuple[str, ...], allowed: tuple[str, ...]):
     return InvalidInput(field_name, detail)
 
 
+def _is_id(text: str) -> bool:
+    """A row id: ASCII digits within the database's integer range."""
+    return isinstance(text, str) and text.isascii() and text.isdigit() and 0 < int(text) < 2**31
+
+
 def get_case(session: Session, ref: int | str) -> CaseRecord:
     """By id or by case number."""
     case = None
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-        case = _record(session.execute(_BY_ID, {"case_id": int(ref)}).one_or_none())
+    if isinstance(ref, int) or _is_id(ref):
+        case = _record(session.execute(_BY_ID, {"case_id": int(ref)}).one_or_none()) if _is_id(str(ref)) else None
     if case is None and isinstance(ref, str) and ref.count("-") == 2:
         number_id = ref.rsplit("-", 1)[1]
-        found = _record(session.execute(_BY_ID, {"case_id": int(number_id)}).one_or_none()) if number_id.isdigit() else None
+        found = _record(session.execute(_BY_ID, {"case_id": int(number_id)}).one_or_none()) if _is_id(number_id) else None
         case = found if found is not None and found.number == ref else None
     if case is None:
         raise NotFound("case", f"no case {ref!r}")

@@ -10,7 +10,7 @@ import datetime as dt
 import math
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
@@ -19,13 +19,13 @@ from sqlalchemy.orm import Session
 from civicloop.api.deps import CurrentPrincipal, read, write
 from civicloop.api.problems import validation_errors
 from civicloop.auth import policy
-from civicloop.auth.service import Principal
+from civicloop.auth.service import Principal, hit
 from civicloop.cases import query, service
 from civicloop.cases.attachments import Upload, read as read_attachment
-from civicloop.cases.lifecycle import STATE_LABELS, Role, State, allowed_actions
+from civicloop.cases.lifecycle import STATE_LABELS, Actor, Role, State, allowed_actions
 from civicloop.cases.models import Attachment, CaseAssist
 from civicloop.cases.schemas import (ActionIn, ActionName, AttachmentOut, CaseIn, CaseOut, CasePage, Channel,
-                                     EventOut, QueueCounts, Ref, StateName)
+                                     EventOut, PublicCaseIn, PublicCaseOut, QueueCounts, Ref, StateName)
 from civicloop.errors import Forbidden, InvalidInput, NotFound
 from civicloop.privacy import mask_name, mask_phone, mask_text
 from civicloop.settings import get_settings, local_now
@@ -182,6 +182,63 @@ def _only_district(session: Session) -> str:
         raise InvalidInput("district_code", "required: " + ("no district is set up" if not codes
                                                            else "this server serves several districts"))
     return codes[0]
+
+
+# ------------------------------------------------------------------ the public
+
+PUBLIC = Actor(user_id=None, role=Role.CITIZEN)
+
+
+def public_out(session: Session, case) -> PublicCaseOut:
+    return PublicCaseOut(number=service.Case.number.fget(case), state=case.state,
+                         state_label=STATE_LABELS[State(case.state)], title=mask_text(case.title),
+                         category=_ref_category(session, case.category_id),
+                         lead_department=_ref_department(session, case.lead_department_id),
+                         reported_at=case.reported_at, handle_deadline=case.handle_deadline,
+                         closed_at=case.closed_at, updated_at=case.updated_at)
+
+
+def limit_public(session: Session, request: Request) -> None:
+    """Anonymous intake is limited per client address, counted in the database so that
+    every worker shares the count (429 with Retry-After past the limit)."""
+    settings = get_settings()
+    client = request.client.host if request.client else "unknown"
+    hit(session, "public:" + client, now=local_now(), limit=settings.public_rate_limit,
+        window_seconds=settings.public_rate_window_seconds)
+
+
+@router.post("/public/cases", status_code=201, response_model=PublicCaseOut, tags=["public"],
+             openapi_extra=_body_schema(PublicCaseIn), summary="Report a problem without an account (网上留言)")
+async def create_public_case(request: Request, response: Response) -> PublicCaseOut:
+    """Anyone may report; the answer is the case number to follow it by. Limited per
+    client address (429 with Retry-After). Location from a phone is WGS-84 by default."""
+    body, uploads = await _parse(request, PublicCaseIn)
+    key = _idempotency_key(request, None)
+
+    def run():
+        with write(request) as session:
+            limit_public(session, request)
+        with write(request) as session:
+            data = service.NewCase(channel="web", **body.model_dump(exclude={"district_code"}),
+                                   district_code=body.district_code or _only_district(session), idempotency_key=key)
+            created = service.create_case(session, data, actor=PUBLIC, now=local_now(), attachments=uploads)
+            return created.created, public_out(session, created.case)
+
+    created, out = await run_in_threadpool(run)
+    if not created:
+        response.status_code = 200
+        response.headers["Idempotent-Replayed"] = "true"
+    return out
+
+
+@router.get("/public/cases/{number}", response_model=PublicCaseOut, tags=["public"],
+            summary="Follow a case by its number, without an account")
+def get_public_case(request: Request, number: Annotated[str, Path(max_length=40)]) -> PublicCaseOut:
+    """Only by the full case number (not by id), and nothing personal in the answer."""
+    if number.count("-") != 2:
+        raise NotFound("case", f"no case {number!r}; give the full case number, e.g. 420106-20261122-000017")
+    with read(request) as session:
+        return public_out(session, service.get_case(session, number))
 
 
 # ------------------------------------------------------------------ lists and queues

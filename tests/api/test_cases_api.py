@@ -98,3 +98,16 @@ def test_photo_upload_checked_by_content(live):
     assert op.get(listed[0]["url"]).content == png
     bad = op.post("/api/v1/cases", data=data, files=[("photos", ("a.png", b"not an image", "image/png"))])
     assert bad.status_code == 415 and bad.json()["field"] == "attachments[0]"
+
+
+def test_public_report_and_follow_by_number(live):
+    anonymous = live.client()
+    made = anonymous.post("/api/v1/public/cases", json={"title": "井盖缺失", "body": "小区门口井盖丢了，电话13912345678",
+                                                          "reporter_phone": "13912345678", "lon": 114.30,
+                                                          "lat": 30.547})
+    assert made.status_code == 201, made.text
+    number = made.json()["number"]
+    followed = anonymous.get(f"/api/v1/public/cases/{number}").json()
+    assert followed["state"] == "reported" and "13912345678" not in str(followed)
+    assert anonymous.get("/api/v1/public/cases/1").status_code == 404  # by number only
+    assert anonymous.get("/api/v1/cases").status_code == 401
