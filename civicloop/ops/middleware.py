@@ -67,8 +67,7 @@ class RequestMiddleware:
         finally:
             metrics.IN_FLIGHT.dec()
             seconds = time.perf_counter() - started
-            route = scope.get("route")
-            template = getattr(route, "path", None) or metrics.UNMATCHED
+            template = route_template(scope)
             metrics.observe(scope["method"], template, status, seconds)
             if self.access_log and not log.disabled:
                 principal = state.get("principal")
@@ -78,6 +77,18 @@ class RequestMiddleware:
                     "status": status, "duration_ms": round(seconds * 1000, 2),
                     "user": principal.username if principal is not None else None,
                     "client": client[0] if client else None})
+
+
+def route_template(scope) -> str:
+    """The matched route's path template (`/api/v1/cases/{ref}`), prefix included."""
+    # FastAPI keeps an included router's own route (path without the prefix) in
+    # scope["route"] and the effective, prefixed one in its scope context.
+    context = (scope.get("fastapi") or {}).get("effective_route_context")
+    if context is not None:
+        path = getattr(context.starlette_route, "path_format", None) or context.path_format
+        if path:
+            return path
+    return getattr(scope.get("route"), "path", None) or metrics.UNMATCHED
 
 
 def install(app: FastAPI) -> None:

@@ -25,12 +25,12 @@ def serve(host: str = typer.Option("127.0.0.1", help="Address to listen on"),
           port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on"),
           workers: int = typer.Option(1, min=1, max=64, help="Worker processes (PostgreSQL for more than one)"),
           migrate: bool = typer.Option(True, help="Bring the schema up to date before serving"),
-          sweep_every: float = typer.Option(60.0, min=0, help="Run the deadline sweep every SECONDS in the "
+          sweep_every: float = typer.Option(60.0, min=0, envvar="CIVICLOOP_SWEEP_EVERY", help="Run the deadline sweep every SECONDS in the "
                                             "server (one worker at a time, by lease); 0: not in this server"),
-          sweep_lease: float = typer.Option(0.0, min=0, help="Length of the sweep lease in seconds (default "
+          sweep_lease: float = typer.Option(0.0, min=0, envvar="CIVICLOOP_SWEEP_LEASE_SECONDS", help="Length of the sweep lease in seconds (default "
                                             "3 × --sweep-every, 5–300): how soon another worker takes over "
                                             "from a dead one"),
-          access_log: bool = typer.Option(True, help="One JSON log line per request on standard error"),
+          access_log: bool = typer.Option(True, envvar="CIVICLOOP_ACCESS_LOG", help="One JSON log line per request on standard error"),
           graceful_seconds: float = typer.Option(10.0, min=0, help="On SIGTERM, how long requests in "
                                                  "progress may take to finish")) -> None:
     """Serve the REST API, Open311 and the operations endpoints."""
