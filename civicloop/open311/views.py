@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from civicloop.api.deps import read, write
@@ -119,20 +120,33 @@ async def _arguments(request: Request) -> dict:
     raise InvalidInput("content-type", f"send application/x-www-form-urlencoded, not {content_type!r}")
 
 
-def _limit(request: Request) -> None:
-    """Every write counts against its client address, before the key is even looked at:
-    guessing keys is as limited as sending reports."""
-    settings = get_settings()
-    with write(request) as session:
-        hit(session, "open311:" + client_address(request), now=local_now(), limit=settings.public_rate_limit,
-            window_seconds=settings.public_rate_window_seconds)
+def _required(arguments: dict, name: str) -> str:
+    value = _argument(arguments, name)
+    if value is None:
+        raise InvalidInput(name, "required")
+    return value
 
 
-def _caller(session, arguments: dict) -> Principal:
-    key = _argument(arguments, "api_key")
-    if key is None:
-        raise Unauthorized("api_key", "required to write; ask the district for one")
-    return authenticate(session, key, now=local_now(), kind="api_key")
+async def _write(request: Request, act: Callable[[Session, Principal, str, dict], dict]) -> dict:
+    """A write: its arguments, the client's rate limit (counted before the key is even looked
+    at, so that guessing keys is as limited as sending reports), then `act` as the key's
+    account in one transaction."""
+    arguments = await _arguments(request)
+
+    def run() -> dict:
+        settings = get_settings()
+        with write(request) as session:
+            hit(session, "open311:" + client_address(request), now=local_now(), limit=settings.public_rate_limit,
+                window_seconds=settings.public_rate_window_seconds)
+        with write(request) as session:
+            key = _argument(arguments, "api_key")
+            if key is None:
+                raise Unauthorized("api_key", "required to write; ask the district for one")
+            principal = authenticate(session, key, now=local_now(), kind="api_key")
+            return act(session, principal, service.district(session, _argument(arguments, "jurisdiction_id")),
+                       arguments)
+
+    return await run_in_threadpool(run)
 
 
 def _base_url(request: Request) -> str:
@@ -171,26 +185,17 @@ def service_definition(request: Request, service_code: str, fmt: str) -> Respons
 async def create_request(request: Request, fmt: str) -> Response:
     """Answers the new request's service_request_id (its case number) at once, and a token
     for clients that look requests up by token."""
-    arguments = await _arguments(request)
+    def run(session: Session, principal: Principal, district: str, arguments: dict) -> dict:
+        new = service.NewRequest(
+            service_code=_required(arguments, "service_code"), lat=_number(arguments, "lat"),
+            long=_number(arguments, "long"),
+            **{name: _argument(arguments, name) for name in ("address_string", "address_id", "first_name",
+                                                             "last_name", "phone", "description", "media_url")})
+        case, token = service.create_request(session, district, new, actor=principal.actor, now=local_now())
+        return {"service_request_id": case.number, "token": token, "service_notice": service.service_notice(case),
+                "account_id": _argument(arguments, "account_id")}
 
-    def run():
-        _limit(request)
-        with write(request) as session:
-            principal = _caller(session, arguments)
-            district = service.district(session, _argument(arguments, "jurisdiction_id"))
-            code = _argument(arguments, "service_code")
-            if code is None:
-                raise InvalidInput("service_code", "required; GET services lists them")
-            lat, lon = _number(arguments, "lat"), _number(arguments, "long")
-            new = service.NewRequest(
-                service_code=code, lat=lat, long=lon,
-                **{name: _argument(arguments, name) for name in ("address_string", "address_id", "first_name",
-                                                                 "last_name", "phone", "description", "media_url")})
-            case, token = service.create_request(session, district, new, actor=principal.actor, now=local_now())
-            return {"service_request_id": case.number, "token": token, "service_notice": service.service_notice(case),
-                    "account_id": _argument(arguments, "account_id")}
-
-    return formats.render(fmt, "service_requests", [await run_in_threadpool(run)])
+    return formats.render(fmt, "service_requests", [await _write(request, run)])
 
 
 @router.get("/requests.{fmt}", summary="Find requests")
@@ -229,23 +234,15 @@ def get_token(request: Request, token: str, fmt: str) -> Response:
 @router.post("/servicerequestupdates.{fmt}", summary="A reporter's update on a request (needs an api_key)")
 async def post_update(request: Request, fmt: str) -> Response:
     """Kept in the case's history as a comment (补充说明), with the status the client reports."""
-    arguments = await _arguments(request)
+    def run(session: Session, principal: Principal, district: str, arguments: dict) -> dict:
+        update_id = service.add_update(session, district, _required(arguments, "service_request_id"),
+                                       status=_argument(arguments, "status"),
+                                       description=_argument(arguments, "description") or "",
+                                       media_url=_argument(arguments, "media_url"), actor=principal.actor,
+                                       now=local_now())
+        return {"update_id": str(update_id)}
 
-    def run():
-        _limit(request)
-        with write(request) as session:
-            principal = _caller(session, arguments)
-            district = service.district(session, _argument(arguments, "jurisdiction_id"))
-            ref = _argument(arguments, "service_request_id")
-            if ref is None:
-                raise InvalidInput("service_request_id", "required")
-            update_id = service.add_update(session, district, ref, status=_argument(arguments, "status"),
-                                           description=_argument(arguments, "description") or "",
-                                           media_url=_argument(arguments, "media_url"), actor=principal.actor,
-                                           now=local_now())
-            return {"update_id": str(update_id)}
-
-    return formats.render(fmt, "service_request_updates", [await run_in_threadpool(run)], member="request_update")
+    return formats.render(fmt, "service_request_updates", [await _write(request, run)], member="request_update")
 
 
 @router.get("/servicerequestupdates.{fmt}", summary="Changes of state, for clients that poll")
