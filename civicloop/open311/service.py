@@ -58,7 +58,10 @@ def open311_error(exc: CivicloopError) -> CivicloopError:
 def district(session: Session, jurisdiction_id: str | None) -> str:
     """The district served: the one named (jurisdiction_id is its code), else the only one."""
     if jurisdiction_id is None:
-        return _only_district(session)
+        try:
+            return _only_district(session)
+        except InvalidInput as exc:
+            raise open311_error(exc) from None
     try:
         return get_district(session, jurisdiction_id).code
     except NotFound:

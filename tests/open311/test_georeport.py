@@ -161,7 +161,9 @@ def test_unknown_paths_and_formats(live):
     assert answer.status_code == 404 and "format" in error_of(answer)[1]
     answer = get(live, "/nothing.xml")
     assert answer.status_code == 404 and error_of(answer)[0] == 404
-    assert get(live, "/requests/999999.json").status_code == 404
+    for ref in ("999999", "9" * 30, "420106-20261122-" + "9" * 30, "%00", "x" * 300):
+        assert get(live, f"/requests/{ref}.json").status_code == 404, ref
+        assert get(live, "/requests.json", service_request_id=ref).json() == []
     assert get(live, "/tokens/nope.json").status_code == 404
 
 
