@@ -7,12 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy.orm import Session
 
-from civicloop.api.deps import CurrentPrincipal, read, require, write
+from civicloop.api.deps import read, write
 from civicloop.categories import service
 from civicloop.categories.models import Category
 from civicloop.categories.schemas import (CategoryDetail, CategoryNode, CategoryOut, EffectiveLimit, LimitsIn,
                                           OwnLimits, Source)
 
+from civicloop.users.views import Editor, Reader
 router = APIRouter(tags=["categories"])
 CategoryRef = Annotated[str, Path(min_length=1, max_length=100, description="the category's code (or its name)")]
 
@@ -38,21 +39,19 @@ def category_detail(session: Session, c: Category) -> CategoryDetail:
 
 @router.get("/categories", response_model=list[CategoryOut], summary="Categories (flat, in tree order)")
 def list_categories(
-    request: Request, principal: CurrentPrincipal,
+    request: Request, principal: Reader,
     level: Annotated[int | None, Query(ge=1, le=9)] = None,
     under: Annotated[str | None, Query(max_length=200, description="a category (code, path or name): it and "
                                                                    "everything below it")] = None,
 ) -> list[CategoryOut]:
     """In code order, which lists the tree depth-first; each with the limits set on it."""
-    require(principal, "reference.read")
     with read(request) as session:
         return [category_out(session, c) for c in service.list_categories(session, level=level, under=under)]
 
 
 @router.get("/categories/tree", response_model=list[CategoryNode], summary="The category tree")
-def category_tree(request: Request, principal: CurrentPrincipal) -> list[CategoryNode]:
+def category_tree(request: Request, principal: Reader) -> list[CategoryNode]:
     """The top-level categories with their sub-categories nested."""
-    require(principal, "reference.read")
     with read(request) as session:
         rows = service.list_categories(session)
     nodes = {c.id: CategoryNode(id=c.id, code=c.code, name=c.name, level=c.level) for c in rows}
@@ -63,10 +62,9 @@ def category_tree(request: Request, principal: CurrentPrincipal) -> list[Categor
 
 
 @router.get("/categories/{ref}", response_model=CategoryDetail, summary="One category with its effective limits")
-def get_category(request: Request, ref: CategoryRef, principal: CurrentPrincipal) -> CategoryDetail:
+def get_category(request: Request, ref: CategoryRef, principal: Reader) -> CategoryDetail:
     """Each limit a case of this category gets, with the category it is inherited from
     (itself, an ancestor) or `default: true`."""
-    require(principal, "reference.read")
     with read(request) as session:
         return category_detail(session, service.find_category(session, ref))
 
@@ -78,14 +76,12 @@ def _set(request: Request, ref: str, fields: dict) -> CategoryDetail:
 
 
 @router.put("/categories/{ref}/limits", response_model=CategoryDetail, summary="Set a category's limits (admin)")
-def put_limits(request: Request, ref: CategoryRef, body: LimitsIn, principal: CurrentPrincipal) -> CategoryDetail:
+def put_limits(request: Request, ref: CategoryRef, body: LimitsIn, principal: Editor) -> CategoryDetail:
     """Replaces all five limits of the category; an omitted or null one is inherited."""
-    require(principal, "reference.write")
     return _set(request, ref, body.model_dump())
 
 
 @router.patch("/categories/{ref}/limits", response_model=CategoryDetail, summary="Change some limits (admin)")
-def patch_limits(request: Request, ref: CategoryRef, body: LimitsIn, principal: CurrentPrincipal) -> CategoryDetail:
+def patch_limits(request: Request, ref: CategoryRef, body: LimitsIn, principal: Editor) -> CategoryDetail:
     """Only the limits given change; null clears one so that it is inherited again."""
-    require(principal, "reference.write")
     return _set(request, ref, body.model_dump(exclude_unset=True))

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from civicloop.api.deps import CurrentPrincipal, read, require, write
+from civicloop.api.deps import read, write
 from civicloop.categories.models import Category
 from civicloop.categories.service import find_category, path_of
 from civicloop.departments import routing, service
@@ -19,6 +19,7 @@ from civicloop.departments.schemas import (Candidate, CategoryRef, DepartmentIn,
                                            Explanation, Kind, RuleIn, RuleOut)
 from civicloop.errors import InvalidInput, NotFound
 from civicloop.regions.models import GridCell, Region
+from civicloop.users.views import Editor, Reader
 
 router = APIRouter(tags=["departments"])
 RuleId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -54,13 +55,12 @@ def find_department(session: Session, ref: str) -> Department:
 
 @router.get("/departments", response_model=list[DepartmentOut], summary="Departments (承办单位)")
 def list_departments(
-    request: Request, principal: CurrentPrincipal,
+    request: Request, principal: Reader,
     kind: Kind | None = None,
     district: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     active: bool | None = None,
 ) -> list[DepartmentOut]:
     """Bureaus first, then street offices, communities and others, each in code order."""
-    require(principal, "reference.read")
     with read(request) as session:
         found = service.list_departments(session, district_code=district, kind=kind)
         return [department_out(d) for d in found if active is None or d.active == active]
@@ -68,18 +68,16 @@ def list_departments(
 
 @router.get("/departments/{ref}", response_model=DepartmentOut, summary="One department, by code or id")
 def get_department(request: Request, ref: Annotated[str, Path(max_length=40)],
-                   principal: CurrentPrincipal) -> DepartmentOut:
-    require(principal, "reference.read")
+                   principal: Reader) -> DepartmentOut:
     with read(request) as session:
         return department_out(find_department(session, ref))
 
 
 @router.post("/departments", status_code=201, response_model=DepartmentOut, summary="Add a department (admin)")
 def create_department(request: Request, response: Response, body: DepartmentIn,
-                      principal: CurrentPrincipal) -> DepartmentOut:
+                      principal: Editor) -> DepartmentOut:
     """A street office or community committee names the street or community it answers
     for (`region_code`); a code already taken is 409."""
-    require(principal, "reference.write")
     with write(request) as session:
         created = service.create_department(session, **body.model_dump())
         out = department_out(created)
@@ -96,21 +94,19 @@ def rule_out(session: Session, rule: RoutingRule) -> RuleOut:
 
 
 @router.get("/routing/rules", response_model=list[RuleOut], summary="Routing rules")
-def list_rules(request: Request, principal: CurrentPrincipal,
+def list_rules(request: Request, principal: Reader,
                district: Annotated[str | None, Query(pattern=r"^\d{6}$",
                                                      description="rules whose area lies in this district, "
                                                                  "and those for anywhere")] = None) -> list[RuleOut]:
     """By category code; a rule with no category or region applies to any."""
-    require(principal, "reference.read")
     with read(request) as session:
         return [rule_out(session, r) for r in routing.list_rules(session, district_code=district)]
 
 
 @router.post("/routing/rules", status_code=201, response_model=RuleOut, summary="Add a routing rule (admin)")
-def add_rule(request: Request, body: RuleIn, principal: CurrentPrincipal) -> RuleOut:
+def add_rule(request: Request, body: RuleIn, principal: Editor) -> RuleOut:
     """Matters of `category` in `region_code` go to `department`. A second rule for the
     same category and region is 409: remove the first."""
-    require(principal, "reference.write")
     with write(request) as session:
         rule = routing.add_rule(session, department_ref=body.department, category_ref=body.category,
                                 region_code=body.region_code, note=body.note)
@@ -118,8 +114,7 @@ def add_rule(request: Request, body: RuleIn, principal: CurrentPrincipal) -> Rul
 
 
 @router.delete("/routing/rules/{rule_id}", status_code=204, summary="Remove a routing rule (admin)")
-def remove_rule(request: Request, rule_id: RuleId, principal: CurrentPrincipal) -> Response:
-    require(principal, "reference.write")
+def remove_rule(request: Request, rule_id: RuleId, principal: Editor) -> Response:
     with write(request) as session:
         routing.remove_rule(session, rule_id)
     return Response(status_code=204)
@@ -151,7 +146,7 @@ def _place(session: Session, grid: str | None, community: str | None, street: st
 
 @router.get("/routing/explain", response_model=Explanation, summary="Which department, and why")
 def explain(
-    request: Request, principal: CurrentPrincipal,
+    request: Request, principal: Reader,
     category: Annotated[str | None, Query(max_length=200, description="code, path or name; omit: uncategorised")] = None,
     grid: Annotated[str | None, Query(pattern=r"^\d{13,20}$")] = None,
     community: Annotated[str | None, Query(pattern=r"^\d{12}$")] = None,
@@ -160,7 +155,6 @@ def explain(
 ) -> Explanation:
     """Every routing rule that matches a matter of `category` at the place (a grid cell, a
     community, a street or the district), the winner first, each with why it matched."""
-    require(principal, "reference.read")
     with read(request) as session:
         cat = find_category(session, category) if category is not None else None
         district_code, street_code, community_code = _place(session, grid, community, street, district)

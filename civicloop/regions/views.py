@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from civicloop.api.deps import CurrentPrincipal, read, require, write
+from civicloop.api.deps import read, write
 from civicloop.errors import InvalidInput, NotFound, UnsupportedType
 from civicloop.regions import service
 from civicloop.regions.coords import gcj02_to_wgs84_array, wgs84_to_gcj02_array
@@ -23,6 +23,7 @@ from civicloop.regions.models import GridCell, Region
 from civicloop.regions.schemas import (Crs, DistrictOut, GridCollection, GridFeature, GridImportOut, LocationOut,
                                        Person, Place, RegionNode)
 from civicloop.users.models import User
+from civicloop.users.views import Editor, Reader
 
 router = APIRouter(tags=["regions"])
 GEOJSON = "application/geo+json"
@@ -42,9 +43,8 @@ def _node(tree: service.TreeNode) -> RegionNode:
 
 
 @router.get("/districts", response_model=list[DistrictOut], summary="The districts set up")
-def list_districts(request: Request, principal: CurrentPrincipal) -> list[DistrictOut]:
+def list_districts(request: Request, principal: Reader) -> list[DistrictOut]:
     """Every district with its number of streets, communities and grid cells."""
-    require(principal, "reference.read")
     out = []
     with read(request) as session:
         for district in service.list_districts(session):
@@ -56,9 +56,8 @@ def list_districts(request: Request, principal: CurrentPrincipal) -> list[Distri
 
 
 @router.get("/districts/{code}", response_model=RegionNode, summary="A district with its streets and communities")
-def get_district(request: Request, code: DistrictCode, principal: CurrentPrincipal) -> RegionNode:
+def get_district(request: Request, code: DistrictCode, principal: Reader) -> RegionNode:
     """The district → street → community tree, each node with its area and grid-cell count."""
-    require(principal, "reference.read")
     with read(request) as session:
         return _node(service.region_tree(session, code))
 
@@ -104,7 +103,7 @@ def _bbox(text: str, crs: str) -> shapely.Geometry:
 @router.get("/districts/{code}/grids", response_model=GridCollection, response_class=GeoJSONResponse,
             summary="A district's grid cells (GeoJSON)")
 def list_grids(
-    request: Request, code: DistrictCode, principal: CurrentPrincipal,
+    request: Request, code: DistrictCode, principal: Reader,
     community: Annotated[str | None, Query(pattern=r"^\d{12}$", description="only this community's cells")] = None,
     bbox: Annotated[str | None, Query(max_length=200, description="west,south,east,north in `crs`: "
                                                                    "cells that touch the box")] = None,
@@ -112,7 +111,6 @@ def list_grids(
 ) -> GridCollection:
     """The cells as a FeatureCollection in code order, each with its community, street and
     grid worker. Coordinates are stored in GCJ-02; `crs=wgs84` converts them (and the bbox)."""
-    require(principal, "reference.read")
     box = _bbox(bbox, crs) if bbox is not None else None
     with read(request) as session:
         district = service.get_district(session, code)
@@ -132,10 +130,9 @@ def list_grids(
 
 @router.get("/grids/{code}", response_model=GridFeature, response_class=GeoJSONResponse,
             summary="One grid cell (GeoJSON Feature) with its grid worker")
-def get_grid(request: Request, code: Annotated[str, Path(pattern=r"^\d{13,20}$")], principal: CurrentPrincipal,
+def get_grid(request: Request, code: Annotated[str, Path(pattern=r"^\d{13,20}$")], principal: Reader,
              crs: CrsQuery = "gcj02") -> GridFeature:
     """The cell's outline (GCJ-02 unless crs=wgs84), community, street and grid worker."""
-    require(principal, "reference.read")
     with read(request) as session:
         cell = session.get(GridCell, code)
         if cell is None:
@@ -153,14 +150,13 @@ def _default_district(session: Session) -> str:
 
 @router.get("/locate", response_model=LocationOut, summary="The grid cell, community and street of a point")
 def locate(
-    request: Request, principal: CurrentPrincipal,
+    request: Request, principal: Reader,
     lon: Annotated[float, Query(ge=-180, le=180)], lat: Annotated[float, Query(ge=-90, le=90)],
     crs: CrsQuery = "gcj02",
     district: Annotated[str | None, Query(pattern=r"^\d{6}$", description="default: the only district")] = None,
 ) -> LocationOut:
     """A GCJ-02 point (or a GPS fix with crs=wgs84) → grid cell → community → street;
     422 naming `location` when the point lies outside the district's grid."""
-    require(principal, "reference.read")
     with read(request) as session:
         found = service.locate(session, district or _default_district(session), lon, lat, crs=crs)
         codes = (found.district_code, found.street_code, found.community_code)
@@ -180,10 +176,9 @@ _IMPORT_BODY = {"requestBody": {"required": True, "content": {
 
 @router.post("/districts/{code}/grids", response_model=GridImportOut, openapi_extra=_IMPORT_BODY,
              summary="Replace a district's grid with surveyed cells (admin)")
-async def import_grids(request: Request, code: DistrictCode, principal: CurrentPrincipal) -> GridImportOut:
+async def import_grids(request: Request, code: DistrictCode, principal: Editor) -> GridImportOut:
     """All or nothing: every feature is checked first and each problem is named
     (`features[i]…`); refused (409) when a case refers to a cell the file drops."""
-    require(principal, "reference.write")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in ("application/json", GEOJSON):
         raise UnsupportedType("content-type", f"send application/json or {GEOJSON}, not {content_type!r}")

@@ -8,10 +8,11 @@ from typing import Annotated
 import chinese_calendar
 from fastapi import APIRouter, Path, Request, Response
 
-from civicloop.api.deps import CurrentPrincipal, read, require, write
+from civicloop.api.deps import read, write
 from civicloop.errors import InvalidInput, UnsupportedType
 from civicloop.sla import service
 from civicloop.sla.schemas import DayIn, DayOut, Imported, Override, YearOut
+from civicloop.users.views import CalendarAdmin, Reader
 
 router = APIRouter(tags=["calendar"])
 Year = Annotated[int, Path(ge=1900, le=2100)]
@@ -27,10 +28,9 @@ def _holiday_name(day: dt.date) -> str | None:
 
 
 @router.get("/calendar/{year}", response_model=YearOut, summary="A year's workdays and holidays")
-def calendar_year(request: Request, year: Year, principal: CurrentPrincipal) -> YearOut:
+def calendar_year(request: Request, year: Year, principal: Reader) -> YearOut:
     """Every day of the year with whether it is a workday and where that comes from: an
     admin's override, the official calendar, or (a year only overrides know) Monday–Friday."""
-    require(principal, "reference.read")
     with read(request) as session:
         calendar = service.load_calendar(session)
         overrides = {row.day: row for row in service.list_days(session, year)}
@@ -57,20 +57,18 @@ def calendar_year(request: Request, year: Year, principal: CurrentPrincipal) -> 
 
 
 @router.put("/calendar/days/{date}", response_model=Override, summary="Mark a day as workday or holiday (admin)")
-def set_day(request: Request, date: DayPath, body: DayIn, principal: CurrentPrincipal) -> Override:
+def set_day(request: Request, date: DayPath, body: DayIn, principal: CalendarAdmin) -> Override:
     """Wins over the official calendar; replaces an earlier override of the day. Marking a
     day of a year the official calendar lacks makes that year known (Monday–Friday
     otherwise): enter all its holidays and 调休 workdays."""
-    require(principal, "calendar.write")
     with write(request) as session:
         row = service.set_day(session, date, body.is_workday, body.name)
         return Override(date=row.day, is_workday=row.is_workday, name=row.name)
 
 
 @router.delete("/calendar/days/{date}", status_code=204, summary="Drop a day's override (admin)")
-def unset_day(request: Request, date: DayPath, principal: CurrentPrincipal) -> Response:
+def unset_day(request: Request, date: DayPath, principal: CalendarAdmin) -> Response:
     """The day follows the official calendar again; 404 when it has no override."""
-    require(principal, "calendar.write")
     with write(request) as session:
         service.unset_day(session, date)
     return Response(status_code=204)
@@ -79,10 +77,9 @@ def unset_day(request: Request, date: DayPath, principal: CurrentPrincipal) -> R
 @router.post("/calendar/import", response_model=Imported, summary="Load overrides from CSV (admin)",
              openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {
                  "type": "string", "description": "header date,is_workday,name"}}}}})
-async def import_days(request: Request, principal: CurrentPrincipal) -> Imported:
+async def import_days(request: Request, principal: CalendarAdmin) -> Imported:
     """Send the CSV as text/csv (header date,is_workday,name). One bad row rejects the
     file, every fault named by line."""
-    require(principal, "calendar.write")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in ("text/csv", "text/plain"):
         raise UnsupportedType("content-type", f"send text/csv, not {content_type!r}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,23 @@ from civicloop.users.models import User
 from civicloop.users.schemas import (PasswordReset, Revoked, RoleName, UserDepartment, UserIn, UserOut, UserPatch)
 
 router = APIRouter(tags=["users"])
+
+
+def allowed(permission: str):
+    """The caller as a dependency, when its role has `permission` (auth/policy.py). FastAPI
+    runs dependencies before it validates parameters and bodies, so a caller without the
+    right is stopped with 401/403 and learns nothing from a 422. The reference-data views
+    of every domain use these."""
+    def check(principal: CurrentPrincipal) -> Principal:
+        require(principal, permission)
+        return principal
+    return Annotated[Principal, Depends(check)]
+
+
+Reader = allowed("reference.read")
+Editor = allowed("reference.write")
+UserAdmin = allowed("users.write")
+CalendarAdmin = allowed("calendar.write")
 Username = Annotated[str, Path(min_length=1, max_length=64)]
 
 
@@ -50,29 +67,26 @@ def user_out(session: Session, user: User, principal: Principal) -> UserOut:
 
 @router.get("/users", response_model=list[UserOut], summary="Users")
 def list_users(
-    request: Request, principal: CurrentPrincipal,
+    request: Request, principal: Reader,
     role: RoleName | None = None,
     department: Annotated[str | None, Query(max_length=100, description="a department's code")] = None,
     active: bool | None = None,
 ) -> list[UserOut]:
     """By username; phones are masked except for admins."""
-    require(principal, "reference.read")
     with read(request) as session:
         return users_out(session, service.list_users(session, role=role, department=department, active=active),
                          principal)
 
 
 @router.get("/users/{username}", response_model=UserOut, summary="One user")
-def get_user(request: Request, username: Username, principal: CurrentPrincipal) -> UserOut:
-    require(principal, "reference.read")
+def get_user(request: Request, username: Username, principal: Reader) -> UserOut:
     with read(request) as session:
         return user_out(session, service.get_user(session, username), principal)
 
 
 @router.post("/users", status_code=201, response_model=UserOut, summary="Add a user (admin)")
-def create_user(request: Request, response: Response, body: UserIn, principal: CurrentPrincipal) -> UserOut:
+def create_user(request: Request, response: Response, body: UserIn, principal: UserAdmin) -> UserOut:
     """A handler must belong to a department; a username already taken is 409."""
-    require(principal, "users.write")
     password_hash = auth.hash_password(body.password) if body.password is not None else None
     with write(request) as session:
         user = service.create_user(session, **body.model_dump(exclude={"password"}))
@@ -83,10 +97,9 @@ def create_user(request: Request, response: Response, body: UserIn, principal: C
 
 
 @router.patch("/users/{username}", response_model=UserOut, summary="Change a user (admin)")
-def update_user(request: Request, username: Username, body: UserPatch, principal: CurrentPrincipal) -> UserOut:
+def update_user(request: Request, username: Username, body: UserPatch, principal: UserAdmin) -> UserOut:
     """Name, role, department, phone, active. Disabling an account revokes its tokens;
     admins may not disable or demote themselves."""
-    require(principal, "users.write")
     fields = body.model_dump(exclude_unset=True)
     for field in ("name", "role", "active"):
         if field in fields and fields[field] is None:
@@ -104,17 +117,15 @@ def update_user(request: Request, username: Username, body: UserPatch, principal
 
 
 @router.post("/users/{username}/password", status_code=204, summary="Set a user's password (admin)")
-def reset_password(request: Request, username: Username, body: PasswordReset, principal: CurrentPrincipal) -> Response:
+def reset_password(request: Request, username: Username, body: PasswordReset, principal: UserAdmin) -> Response:
     """Every token the user holds is revoked: the reset ends their sessions."""
-    require(principal, "users.write")
     with write(request) as session:
         auth.set_password(session, service.get_user(session, username).id, body.password)
     return Response(status_code=204)
 
 
 @router.delete("/users/{username}/tokens", response_model=Revoked, summary="Sign a user out everywhere (admin)")
-def revoke_tokens(request: Request, username: Username, principal: CurrentPrincipal) -> Revoked:
+def revoke_tokens(request: Request, username: Username, principal: UserAdmin) -> Revoked:
     """Revokes every live token and API key of the user."""
-    require(principal, "users.write")
     with write(request) as session:
         return Revoked(revoked=auth.revoke_all(session, service.get_user(session, username).id, now=None))
