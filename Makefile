@@ -34,3 +34,6 @@ bench-geometry: install
 
 clean:
 	rm -rf $(VENV) node_modules var
+
+bench-http: install
+	$(BIN)/python benchmarks/http.py
