@@ -19,6 +19,7 @@ from civicloop.cases.lifecycle import OPEN, STATE_LABELS, TERMINAL, Actor, Role,
 from civicloop.cases.models import Attachment, Case, CaseEvent
 from civicloop.cases.views import _only_district, case_out
 from civicloop.categories.models import Category
+from civicloop.categories.service import list_categories
 from civicloop.errors import CivicloopError, Forbidden, InvalidInput, NotFound
 from civicloop.open311.formats import w3c
 from civicloop.privacy import mask_text
@@ -73,8 +74,6 @@ def district(session: Session, jurisdiction_id: str | None) -> str:
 def services(session: Session) -> list[dict]:
     """Every active category without active sub-categories: a reporter picks the most
     specific matter; its path says where it sits."""
-    from civicloop.categories.service import list_categories
-
     every = list_categories(session)
     by_id = {c.id: c for c in every}
     parents = {c.parent_id for c in every if c.active}
@@ -122,7 +121,11 @@ class NewRequest:
 
 
 def with_media(text: str, media_url: str | None) -> str:
-    return text + MEDIA_LINE + media_url if media_url else text
+    if media_url is None:
+        return text
+    if not media_url.startswith(("https://", "http://")) or any(ch.isspace() for ch in media_url):
+        raise InvalidInput("media_url", "an http(s) URL")
+    return text + MEDIA_LINE + media_url
 
 
 def without_media(text: str | None) -> tuple[str | None, str | None]:
@@ -133,14 +136,20 @@ def without_media(text: str | None) -> tuple[str | None, str | None]:
     return text, media_url
 
 
+def public_note(note: str | None) -> str | None:
+    """A note of the history as the public may read it: numbers masked, the media line
+    left to media_url."""
+    return mask_text(without_media(note)[0]) if note else None
+
+
 def _reporter_name(first: str | None, last: str | None) -> str | None:
     """Chinese names are written family name first, without a space; others given name first."""
-    parts = [p.strip() for p in (first, last) if p and p.strip()]
-    if not parts:
+    given, family = (first or "").strip(), (last or "").strip()
+    if not (given or family):
         return None
-    if any("\u4e00" <= ch <= "\u9fff" for ch in "".join(parts)):
-        return "".join(p.strip() for p in (last, first) if p and p.strip())
-    return " ".join(parts)
+    if any("\u4e00" <= ch <= "\u9fff" for ch in given + family):
+        return family + given
+    return " ".join(part for part in (given, family) if part)
 
 
 def create_request(session: Session, district_code: str, new: NewRequest, *, actor: Actor,
@@ -183,7 +192,7 @@ def request_out(session: Session, case: cases.CaseRecord, *, note: str | None, p
     return {
         "service_request_id": shown.number,
         "status": "closed" if State(shown.state) in TERMINAL else "open",
-        "status_notes": shown.state_label + (f"：{mask_text(note)}" if note else ""),
+        "status_notes": shown.state_label + (f"：{public_note(note)}" if note else ""),
         "service_name": shown.category.name if shown.category else None,
         "service_code": shown.category.code if shown.category else None,
         "description": description,
@@ -243,6 +252,8 @@ def _case_ids(session: Session, refs: tuple[str, ...]) -> list[int]:
 def find_requests(session: Session, district_code: str, query: Query, *, now: dt.datetime,
                   base_url: str) -> list[dict]:
     where = [_CASES.c.district_code == district_code]
+    if len(query.ids) > MAX_ITEMS:
+        raise InvalidInput("service_request_id", f"at most {MAX_ITEMS} at once")
     if query.ids:
         where.append(_CASES.c.id.in_(_case_ids(session, query.ids)))
     else:
@@ -347,7 +358,7 @@ def updates(session: Session, district_code: str, start: dt.datetime | None, end
     out = []
     for row in rows:
         state = State(row.to_state)
-        note = mask_text(without_media(row.note)[0]) if row.note else None
+        note = public_note(row.note)
         photo = photos.get((row.case_id, row.seq))
         out.append({"update_id": str(row.id), "service_request_id": _number(row),
                     "status": UPDATE_STATUS[state], "updated_datetime": w3c(row.at),

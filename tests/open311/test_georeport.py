@@ -137,6 +137,7 @@ def test_report_in_xml_and_as_json(live, keys):
     ("operator", {"address_id": "nope", "lat": None, "long": None}, 400, "address_id"),
     ("operator", {"jurisdiction_id": "310101"}, 404, "jurisdiction_id"),
     ("operator", {"description": "x" * 4001}, 400, "description"),
+    ("operator", {"media_url": "javascript:alert(1)"}, 400, "media_url"),
 ])
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_refused_reports_answer_in_the_spec_error_format(live, keys, key_of, fields, status, says, fmt):
