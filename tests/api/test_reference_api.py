@@ -65,6 +65,13 @@ def test_writes_are_for_admins(live, method, path, body):
     problem(getattr(live.client("dispatcher"), method)(V1 + path, **kwargs), 403, "role")
 
 
+def test_permission_is_checked_before_the_input(live):
+    """A caller without the right learns nothing from a validation error."""
+    problem(live.client("dispatcher").post(V1 + "/users", json={}), 403, "role")
+    problem(live.client("citizen").get(V1 + "/locate"), 403, "role")
+    problem(live.client().put(V1 + "/calendar/days/not-a-date"), 401, "token")
+
+
 def test_openapi_documents_every_endpoint(live):
     paths = live.client().get("/openapi.json").json()["paths"]
     for path in ("/districts/{code}", "/grids/{code}", "/locate", "/departments/{ref}", "/routing/explain",
