@@ -7,9 +7,9 @@ intake limit. Writes need an api_key (POST /api/v1/auth/api-keys); reads are pub
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Annotated, Callable, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
@@ -65,6 +65,7 @@ class Open311Route(APIRoute):
 
 
 router = APIRouter(tags=["open311"], route_class=Open311Route)
+Format = Annotated[Literal["json", "xml"], Path(description="the answer's format")]
 
 
 # ------------------------------------------------------------------ arguments
@@ -156,7 +157,7 @@ def _base_url(request: Request) -> str:
 # ------------------------------------------------------------------ discovery and services
 
 @router.get("/discovery.{fmt}", summary="Service discovery")
-def discovery(request: Request, fmt: str) -> Response:
+def discovery(request: Request, fmt: Format) -> Response:
     body = {"changeset": service.CHANGESET, "contact": "the district's 12345 hotline",
             "key_service": "an administrator issues keys: POST /api/v1/auth/api-keys",
             "endpoints": [{"specification": service.SPECIFICATION, "url": _base_url(request) + "open311/v2",
@@ -166,14 +167,14 @@ def discovery(request: Request, fmt: str) -> Response:
 
 
 @router.get("/services.{fmt}", summary="The services: the categories of matters reported")
-def list_services(request: Request, fmt: str) -> Response:
+def list_services(request: Request, fmt: Format) -> Response:
     with read(request) as session:
         service.district(session, _argument(request.query_params, "jurisdiction_id"))
         return formats.render(fmt, "services", service.services(session), member="service")
 
 
 @router.get("/services/{service_code}.{fmt}", summary="A service's definition")
-def service_definition(request: Request, service_code: str, fmt: str) -> Response:
+def service_definition(request: Request, service_code: str, fmt: Format) -> Response:
     with read(request) as session:
         service.district(session, _argument(request.query_params, "jurisdiction_id"))
         return formats.render(fmt, "service_definition", service.service_definition(session, service_code))
@@ -182,7 +183,7 @@ def service_definition(request: Request, service_code: str, fmt: str) -> Respons
 # ------------------------------------------------------------------ requests
 
 @router.post("/requests.{fmt}", summary="Report a matter (needs an api_key)")
-async def create_request(request: Request, fmt: str) -> Response:
+async def create_request(request: Request, fmt: Format) -> Response:
     """Answers the new request's service_request_id (its case number) at once, and a token
     for clients that look requests up by token."""
     def run(session: Session, principal: Principal, district: str, arguments: dict) -> dict:
@@ -199,7 +200,7 @@ async def create_request(request: Request, fmt: str) -> Response:
 
 
 @router.get("/requests.{fmt}", summary="Find requests")
-def find_requests(request: Request, fmt: str) -> Response:
+def find_requests(request: Request, fmt: Format) -> Response:
     """By service_request_id (comma list; overrides the rest), or by service_code, status
     (open, closed) and start_date/end_date (the last 90 days unless told; at most 1000)."""
     params = request.query_params
@@ -215,7 +216,7 @@ def find_requests(request: Request, fmt: str) -> Response:
 
 
 @router.get("/requests/{service_request_id}.{fmt}", summary="One request")
-def get_request(request: Request, service_request_id: str, fmt: str) -> Response:
+def get_request(request: Request, service_request_id: str, fmt: Format) -> Response:
     with read(request) as session:
         district = service.district(session, _argument(request.query_params, "jurisdiction_id"))
         found = service.get_request(session, district, service_request_id, base_url=_base_url(request))
@@ -223,7 +224,7 @@ def get_request(request: Request, service_request_id: str, fmt: str) -> Response
 
 
 @router.get("/tokens/{token}.{fmt}", summary="The request a token stands for")
-def get_token(request: Request, token: str, fmt: str) -> Response:
+def get_token(request: Request, token: str, fmt: Format) -> Response:
     with read(request) as session:
         district = service.district(session, _argument(request.query_params, "jurisdiction_id"))
         return formats.render(fmt, "service_requests", [service.by_token(session, district, token)])
@@ -232,7 +233,7 @@ def get_token(request: Request, token: str, fmt: str) -> Response:
 # ------------------------------------------------------------------ updates (mySociety's extension)
 
 @router.post("/servicerequestupdates.{fmt}", summary="A reporter's update on a request (needs an api_key)")
-async def post_update(request: Request, fmt: str) -> Response:
+async def post_update(request: Request, fmt: Format) -> Response:
     """Kept in the case's history as a comment (补充说明), with the status the client reports."""
     def run(session: Session, principal: Principal, district: str, arguments: dict) -> dict:
         update_id = service.add_update(session, district, _required(arguments, "service_request_id"),
@@ -246,7 +247,7 @@ async def post_update(request: Request, fmt: str) -> Response:
 
 
 @router.get("/servicerequestupdates.{fmt}", summary="Changes of state, for clients that poll")
-def list_updates(request: Request, fmt: str) -> Response:
+def list_updates(request: Request, fmt: Format) -> Response:
     params = request.query_params
     start, end = _date(params, "start_date"), _date(params, "end_date")
     with read(request) as session:
