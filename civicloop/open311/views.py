@@ -7,6 +7,7 @@ intake limit. Writes need an api_key (POST /api/v1/auth/api-keys); reads are pub
 """
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Callable, Literal
 
 from fastapi import APIRouter, Path, Request, Response
@@ -19,16 +20,18 @@ from starlette.datastructures import UploadFile
 from civicloop.api.deps import read, write
 from civicloop.auth.service import Principal, authenticate, hit
 from civicloop.auth.views import client_address
-from civicloop.errors import CivicloopError, Forbidden, InvalidInput, NotFound, RateLimited, Unauthorized
+from civicloop.errors import (
+    CivicloopError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+)
 from civicloop.open311 import formats, service
 from civicloop.settings import get_settings, local_now
 
 FIELD_MAX = 4000  # the spec's limit of a description; no argument may be longer
-
-
-def _fmt(request: Request) -> str:
-    fmt = request.path_params.get("fmt", "")
-    return fmt if fmt in formats.MEDIA_TYPES else "json"
 
 
 def _status(exc: CivicloopError) -> int:
@@ -51,15 +54,16 @@ class Open311Route(APIRoute):
             fmt = request.path_params.get("fmt")
             if fmt is not None and fmt not in formats.MEDIA_TYPES:
                 return formats.errors("json", 404, f"format: .{fmt} is not offered; use .json or .xml")
+            fmt = fmt or "json"
             try:
                 return await handler(request)
             except CivicloopError as exc:
                 retry = exc.extra.get("retry_after") if isinstance(exc, RateLimited) else None
-                return formats.errors(_fmt(request), _status(exc), f"{exc.field}: {exc.detail}",
+                return formats.errors(fmt, _status(exc), f"{exc.field}: {exc.detail}",
                                       headers={"Retry-After": str(retry)} if retry else None)
             except RequestValidationError as exc:
                 first = exc.errors()[0] if exc.errors() else {}
-                return formats.errors(_fmt(request), 400, f"{first.get('loc', ['input'])[-1]}: {first.get('msg')}")
+                return formats.errors(fmt, 400, f"{first.get('loc', ['input'])[-1]}: {first.get('msg')}")
 
         return answer
 
@@ -95,7 +99,7 @@ def _listed(values, name: str) -> tuple[str, ...]:
     return tuple(part.strip() for value in values.getlist(name) for part in value.split(",") if part.strip())
 
 
-def _date(values, name: str):
+def _date(values, name: str) -> dt.datetime | None:
     text = _argument(values, name)
     return formats.parse_w3c(text, name) if text is not None else None
 
