@@ -71,3 +71,20 @@ OptionalPrincipal = Annotated[auth.Principal | None, Depends(optional_principal)
 def require(principal: auth.Principal, permission: str) -> None:
     if not may(principal.actor, permission):
         raise Forbidden("role", f"a {principal.actor.role.value} may not do this ({permission})")
+
+
+def allowed(permission: str):
+    """The caller as a dependency, when its role has `permission` (auth/policy.py). FastAPI
+    runs dependencies before it validates parameters and bodies, so a caller without the
+    right is stopped with 401/403 and learns nothing from a 422."""
+    def check(principal: CurrentPrincipal) -> auth.Principal:
+        require(principal, permission)
+        return principal
+    return Annotated[auth.Principal, Depends(check)]
+
+
+Reader = allowed("reference.read")
+Editor = allowed("reference.write")
+UserAdmin = allowed("users.write")
+CalendarAdmin = allowed("calendar.write")
+KeyAdmin = allowed("api_keys.write")

@@ -144,10 +144,29 @@ def list_tokens(session: Session, user_id: int) -> list[ApiToken]:
     return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)))
 
 
+def _window_start(now: dt.datetime, window_seconds: int) -> dt.datetime:
+    return now.replace(microsecond=0) - dt.timedelta(seconds=int(now.timestamp()) % window_seconds)
+
+
+def _refuse(start: dt.datetime, now: dt.datetime, limit: int, window_seconds: int) -> RateLimited:
+    retry = max(1, round((start + dt.timedelta(seconds=window_seconds) - now).total_seconds()))
+    return RateLimited("client", f"more than {limit} requests in {window_seconds} s from this client; "
+                                 f"retry in {retry} s", retry_after=retry)
+
+
+def check_rate(session: Session, key: str, *, now: dt.datetime, limit: int, window_seconds: int) -> None:
+    """Refuse with 429 when the client has used up its window, without counting."""
+    start = _window_start(now, window_seconds)
+    used = session.scalar(select(RateWindow.count).where(RateWindow.key == key[:200],
+                                                         RateWindow.window_start == start)) or 0
+    if used >= limit:
+        raise _refuse(start, now, limit, window_seconds)
+
+
 def hit(session: Session, key: str, *, now: dt.datetime, limit: int, window_seconds: int) -> int:
     """Count one request of a client in the current fixed window, in the database so that
     every worker shares the count; refuse with 429 past `limit`. Returns the count."""
-    start = now.replace(microsecond=0) - dt.timedelta(seconds=int(now.timestamp()) % window_seconds)
+    start = _window_start(now, window_seconds)
     dialect = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}[session.get_bind().dialect.name]
     statement = (dialect(RateWindow).values(key=key[:200], window_start=start, count=1)
                  .on_conflict_do_update(index_elements=["key", "window_start"],
@@ -155,9 +174,7 @@ def hit(session: Session, key: str, *, now: dt.datetime, limit: int, window_seco
                  .returning(RateWindow.count))
     count = session.execute(statement).scalar_one()
     if count > limit:
-        retry = (start + dt.timedelta(seconds=window_seconds) - now).total_seconds()
-        raise RateLimited("client", f"more than {limit} requests in {window_seconds} s from this client; "
-                                    f"retry in {max(1, round(retry))} s", retry_after=max(1, round(retry)))
+        raise _refuse(start, now, limit, window_seconds)
     return count
 
 

@@ -8,16 +8,15 @@ from fastapi import APIRouter, Form, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from civicloop.api.deps import CurrentPrincipal, KeyAdmin, read, write
 from civicloop.api.schemas import ApiModel
-
-from civicloop.api.deps import CurrentPrincipal, read, require, write
 from civicloop.auth import service
 from civicloop.auth.models import ApiToken
-from civicloop.errors import NotFound
+from civicloop.errors import NotFound, Unauthorized
 from civicloop.settings import local_now
 
 router = APIRouter(tags=["auth"])
-SIGN_IN_LIMIT = 20  # attempts per client address per minute: slows password guessing
+SIGN_IN_FAILURES = 20  # failed sign-ins allowed per client address and minute: slows password guessing
 
 
 class TokenOut(ApiModel):
@@ -64,14 +63,22 @@ def client_address(request: Request) -> str:
 @router.post("/auth/token", response_model=TokenOut, summary="Sign in (OAuth2 password form)")
 async def sign_in(request: Request, username: Annotated[str, Form(max_length=64)],
                   password: Annotated[str, Form(max_length=256)]) -> TokenOut:
-    """Send `username` and `password` as a form; the token lasts 12 hours unless revoked."""
+    """Send `username` and `password` as a form; the token lasts 12 hours unless revoked.
+    After 20 failed attempts in a minute from one address, 429 until the minute is over."""
+    key = "sign-in-failures:" + client_address(request)
+
     def run():
-        with write(request) as session:
-            service.hit(session, "sign-in:" + client_address(request), now=local_now(), limit=SIGN_IN_LIMIT,
-                        window_seconds=60)
-        with write(request) as session:
-            secret, token, user = service.sign_in(session, username, password, now=local_now())
-            return TokenOut(access_token=secret, expires_at=token.expires_at, username=user.username, role=user.role)
+        with read(request) as session:
+            service.check_rate(session, key, now=local_now(), limit=SIGN_IN_FAILURES, window_seconds=60)
+        try:
+            with write(request) as session:
+                secret, token, user = service.sign_in(session, username, password, now=local_now())
+                return TokenOut(access_token=secret, expires_at=token.expires_at, username=user.username,
+                                role=user.role)
+        except Unauthorized:
+            with write(request) as session:
+                service.hit(session, key, now=local_now(), limit=SIGN_IN_FAILURES, window_seconds=60)
+            raise
     return await run_in_threadpool(run)
 
 
@@ -119,9 +126,8 @@ async def change_password(request: Request, body: PasswordIn, principal: Current
 
 
 @router.post("/auth/api-keys", status_code=201, response_model=TokenOut, summary="Issue an API key (admin)")
-def create_api_key(request: Request, body: ApiKeyIn, principal: CurrentPrincipal) -> TokenOut:
+def create_api_key(request: Request, body: ApiKeyIn, principal: KeyAdmin) -> TokenOut:
     """For an Open311 client or a FixMyStreet instance; shown once, never again."""
-    require(principal, "api_keys.write")
     with write(request) as session:
         secret, token = service.create_api_key(session, body.username, name=body.name, now=local_now())
         user = session.get(service.User, token.user_id)

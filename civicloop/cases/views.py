@@ -21,11 +21,25 @@ from civicloop.api.problems import validation_errors
 from civicloop.auth import policy
 from civicloop.auth.service import Principal, hit
 from civicloop.cases import query, service
-from civicloop.cases.attachments import Upload, read as read_attachment
+from civicloop.cases.attachments import Upload
+from civicloop.cases.attachments import read as read_attachment
 from civicloop.cases.lifecycle import STATE_LABELS, Actor, Role, State, allowed_actions
 from civicloop.cases.models import Attachment, CaseAssist
-from civicloop.cases.schemas import (ActionIn, ActionName, AttachmentOut, CaseIn, CaseOut, CasePage, Channel,
-                                     EventOut, PublicCaseIn, PublicCaseOut, QueueCounts, Ref, StateName)
+from civicloop.cases.schemas import (
+    ActionIn,
+    ActionName,
+    AttachmentOut,
+    CaseIn,
+    CaseOut,
+    CasePage,
+    Channel,
+    EventOut,
+    PublicCaseIn,
+    PublicCaseOut,
+    QueueCounts,
+    Ref,
+    StateName,
+)
 from civicloop.errors import Forbidden, InvalidInput, NotFound
 from civicloop.privacy import mask_name, mask_phone, mask_text
 from civicloop.settings import get_settings, local_now
@@ -150,6 +164,8 @@ def case_out(session: Session, case, principal: Principal | None) -> CaseOut:
 async def create_case(request: Request, response: Response, principal: CurrentPrincipal) -> CaseOut:
     """A new case from any channel the caller's role takes cases in through. With an
     `Idempotency-Key` header a retry returns the case the first request made (200)."""
+    if not policy.INTAKE_CHANNELS.get(principal.actor.role):
+        raise Forbidden("role", f"a {principal.actor.role.value} does not take in cases")
     body, uploads = await _parse(request, CaseIn)
     key = _idempotency_key(request, principal)
 

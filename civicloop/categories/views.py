@@ -7,13 +7,19 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy.orm import Session
 
-from civicloop.api.deps import read, write
+from civicloop.api.deps import Editor, Reader, read, write
 from civicloop.categories import service
 from civicloop.categories.models import Category
-from civicloop.categories.schemas import (CategoryDetail, CategoryNode, CategoryOut, EffectiveLimit, LimitsIn,
-                                          OwnLimits, Source)
+from civicloop.categories.schemas import (
+    CategoryDetail,
+    CategoryNode,
+    CategoryOut,
+    EffectiveLimit,
+    LimitsIn,
+    OwnLimits,
+    Source,
+)
 
-from civicloop.users.views import Editor, Reader
 router = APIRouter(tags=["categories"])
 CategoryRef = Annotated[str, Path(min_length=1, max_length=100, description="the category's code (or its name)")]
 

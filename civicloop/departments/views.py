@@ -10,16 +10,24 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from civicloop.api.deps import read, write
+from civicloop.api.deps import Editor, Reader, read, write
 from civicloop.categories.models import Category
 from civicloop.categories.service import find_category, path_of
 from civicloop.departments import routing, service
 from civicloop.departments.models import Department, RoutingRule
-from civicloop.departments.schemas import (Candidate, CategoryRef, DepartmentIn, DepartmentOut, DepartmentRef,
-                                           Explanation, Kind, RuleIn, RuleOut)
+from civicloop.departments.schemas import (
+    Candidate,
+    CategoryRef,
+    DepartmentIn,
+    DepartmentOut,
+    DepartmentRef,
+    Explanation,
+    Kind,
+    RuleIn,
+    RuleOut,
+)
 from civicloop.errors import InvalidInput, NotFound
 from civicloop.regions.models import GridCell, Region
-from civicloop.users.views import Editor, Reader
 
 router = APIRouter(tags=["departments"])
 RuleId = Annotated[int, Path(ge=1, le=2**31 - 1)]

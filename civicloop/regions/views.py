@@ -15,15 +15,23 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from civicloop.api.deps import read, write
+from civicloop.api.deps import Editor, Reader, read, write
 from civicloop.errors import InvalidInput, NotFound, UnsupportedType
 from civicloop.regions import service
 from civicloop.regions.coords import gcj02_to_wgs84_array, wgs84_to_gcj02_array
 from civicloop.regions.models import GridCell, Region
-from civicloop.regions.schemas import (Crs, DistrictOut, GridCollection, GridFeature, GridImportOut, LocationOut,
-                                       Person, Place, RegionNode)
+from civicloop.regions.schemas import (
+    Crs,
+    DistrictOut,
+    GridCollection,
+    GridFeature,
+    GridImportOut,
+    LocationOut,
+    Person,
+    Place,
+    RegionNode,
+)
 from civicloop.users.models import User
-from civicloop.users.views import Editor, Reader
 
 router = APIRouter(tags=["regions"])
 GEOJSON = "application/geo+json"

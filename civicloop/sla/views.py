@@ -8,11 +8,10 @@ from typing import Annotated
 import chinese_calendar
 from fastapi import APIRouter, Path, Request, Response
 
-from civicloop.api.deps import read, write
+from civicloop.api.deps import CalendarAdmin, Reader, read, write
 from civicloop.errors import InvalidInput, UnsupportedType
 from civicloop.sla import service
 from civicloop.sla.schemas import DayIn, DayOut, Imported, Override, YearOut
-from civicloop.users.views import CalendarAdmin, Reader
 
 router = APIRouter(tags=["calendar"])
 Year = Annotated[int, Path(ge=1900, le=2100)]

@@ -7,11 +7,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from civicloop.api.deps import CurrentPrincipal, read, require, write
+from civicloop.api.deps import (
+    Reader,
+    UserAdmin,
+    read,
+    write,
+)
 from civicloop.auth import service as auth
 from civicloop.auth.service import Principal
 from civicloop.cases.lifecycle import Role
@@ -21,26 +26,19 @@ from civicloop.privacy import mask_phone
 from civicloop.regions.models import GridCell
 from civicloop.users import service
 from civicloop.users.models import User
-from civicloop.users.schemas import (PasswordReset, Revoked, RoleName, UserDepartment, UserIn, UserOut, UserPatch)
+from civicloop.users.schemas import (
+    PasswordReset,
+    Revoked,
+    RoleName,
+    UserDepartment,
+    UserIn,
+    UserOut,
+    UserPatch,
+)
 
 router = APIRouter(tags=["users"])
 
 
-def allowed(permission: str):
-    """The caller as a dependency, when its role has `permission` (auth/policy.py). FastAPI
-    runs dependencies before it validates parameters and bodies, so a caller without the
-    right is stopped with 401/403 and learns nothing from a 422. The reference-data views
-    of every domain use these."""
-    def check(principal: CurrentPrincipal) -> Principal:
-        require(principal, permission)
-        return principal
-    return Annotated[Principal, Depends(check)]
-
-
-Reader = allowed("reference.read")
-Editor = allowed("reference.write")
-UserAdmin = allowed("users.write")
-CalendarAdmin = allowed("calendar.write")
 Username = Annotated[str, Path(min_length=1, max_length=64)]
 
 

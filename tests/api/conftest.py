@@ -114,3 +114,12 @@ def live(database_url, tmp_path_factory):
     yield Live(world, server)
     server.stop()
     empty_tables(world.engine)
+
+
+def add_user(live: Live, username: str, role: str, department: str | None = None) -> None:
+    """An extra account in the live world (the case engine's world has no admin or assessor)."""
+    from civicloop.users.service import create_user
+    with transaction(live.world.engine) as s:
+        user = create_user(s, username=username, name=username, role=role,
+                           department=live.world.departments[department] if department else None)
+        user.password_hash = hash_password(PASSWORD)

@@ -111,3 +111,24 @@ def test_public_report_and_follow_by_number(live):
     assert followed["state"] == "reported" and "13912345678" not in str(followed)
     assert anonymous.get("/api/v1/public/cases/1").status_code == 404  # by number only
     assert anonymous.get("/api/v1/cases").status_code == 401
+
+
+def test_password_guessing_is_slowed(live):
+    anonymous = live.client()
+    statuses = [anonymous.post("/api/v1/auth/token", data={"username": "dispatcher", "password": f"guess-{i}"})
+                .status_code for i in range(45)]
+    assert statuses[0] == 401 and 429 in statuses
+    refused = anonymous.post("/api/v1/auth/token", data={"username": "dispatcher", "password": "guess-again"})
+    if refused.status_code == 429:
+        assert int(refused.headers["Retry-After"]) >= 1
+
+
+def test_public_intake_is_rate_limited(live):
+    anonymous = live.client()
+    statuses = []
+    for i in range(61):  # the limit is 30 a minute: a window boundary crossed midway still ends in 429
+        statuses.append(anonymous.post("/api/v1/public/cases", json={
+            "title": f"第{i}次", "body": "测试限流", "address": "积玉桥"}).status_code)
+        if statuses[-1] == 429:
+            break
+    assert statuses[0] == 201 and statuses[-1] == 429
