@@ -2,6 +2,8 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: install demo test bench-lifecycle bench-sweep bench-geometry clean
 
@@ -19,6 +21,7 @@ node_modules/.installed: package.json package-lock.json
 
 demo: install
 	$(BIN)/civicloop demo --fresh
+	$(BIN)/civicloop serve --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/pytest

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from civicloop.cases.lifecycle import BY_ACTION, STATE_LABELS, State
 from civicloop.db import transaction
-from civicloop.demo.people import AccountGroup, accounts
+from civicloop.demo.people import DEMO_PASSWORD, AccountGroup, accounts
 from civicloop.demo.simulate import DEFAULT_DISTRICT, DemoSummary, run_demo
 from civicloop.settings import get_settings
 
@@ -82,11 +82,13 @@ def print_summary(s: DemoSummary) -> None:
     for label, number in s.examples.items():
         console.print(f"  civicloop case show {number}  {label}")
     console.print("  civicloop demo --accounts                 these accounts again")
+    console.print("  civicloop serve                           the web API at http://127.0.0.1:8000 "
+                  "(/docs to try it; docs/api.md)")
 
 
 def print_accounts(groups: list[AccountGroup]) -> None:
-    table = Table("role", "usernames", "who", title="demo accounts (no passwords yet: the HTTP service sets them)",
-                  title_justify="left")
+    table = Table("role", "usernames", "who", title=f"demo accounts: every one signs in with the password "
+                  f"'{DEMO_PASSWORD}'", title_justify="left")
     for group in groups:
         names = ", ".join(group.usernames[:SHOWN_PER_GROUP])
         if len(group.usernames) > SHOWN_PER_GROUP:
