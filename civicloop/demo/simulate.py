@@ -34,7 +34,7 @@ from civicloop.cases.lifecycle import ESCALATION_LEVELS, OPEN, Actor, Role, Stat
 from civicloop.cases.models import CHANNELS, Case, CaseEvent
 from civicloop.cases.sweep import sweep
 from civicloop.categories.service import effective_limits, find_category, import_builtin, list_categories
-from civicloop.db import engine_for, make_engine, transaction
+from civicloop.db import Base, engine_for, make_engine, transaction
 from civicloop.demo.messages import LANDMARKS, PATROL_FINDINGS, CategoryMatcher, load_messages
 from civicloop.demo.people import AccountGroup, People, accounts, create_people, fake_name, fake_phone
 from civicloop.departments import routing
@@ -77,6 +77,7 @@ P = dict(
     late=0.14,            # slow handlers: feedback after the deadline
     supervise_late=0.25,  # of late cases: 督办
     supervise_petition=0.35,
+    comment=0.04,         # of citizens' cases: the reporter calls again with more detail (补充说明)
     grid_verify=0.7,      # of located cases: the grid worker checks on site (核查), else the dispatcher
     rated=0.9,            # of closed citizens' cases: reached on the callback (回访)
     account_app=0.3,      # of app reports: by a registered citizen, who rates in the app
@@ -111,6 +112,8 @@ FEEDBACK_NOTES = ("经现场核实，已安排人员处理完毕，并与反映�
                   "已约谈相关责任单位，限期整改完成", "已向反映人详细解释相关政策")
 VERIFY_FAIL_NOTES = ("现场核查问题未解决，请重新处置", "整改不到位，反映人仍有意见")
 SUPERVISE_NOTES = ("请加快办理，按期办结", "群众反映强烈，请主要负责人过问")
+COMMENT_NOTES = ("市民来电补充：问题在晚间更为严重", "市民来电补充：现场已有安全隐患，请尽快处理",
+                 "市民来电补充：具体位置在小区东门附近")
 REOPEN_NOTES = ("群众回访不满意，重新办理",)
 
 
@@ -127,6 +130,7 @@ class Plan:
     rework: bool = False
     late: bool = False
     supervise: bool = False
+    comment: bool = False
     escalate: bool = False               # a leader's instruction goes up a level at once
     rated: bool = False
     stop_at: State | None = None         # left in this state at the end
@@ -239,7 +243,8 @@ def reset_database(target: Engine | str) -> None:
 def check_empty(engine: Engine) -> None:
     """Refuse a database that holds anything: the demo never mixes with real data."""
     with engine.connect() as conn:
-        tables = [t for t in inspect(conn).get_table_names() if t != "alembic_version"]
+        # Our own tables only: SQLite's full-text index keeps rows of its own even when empty.
+        tables = [t for t in inspect(conn).get_table_names() if t in Base.metadata.tables]
         filled = [t for t in tables if conn.execute(text(f'SELECT 1 FROM "{t}" LIMIT 1')).first()]
     if filled:
         where = engine.url.render_as_string(hide_password=True)
@@ -575,6 +580,7 @@ class Simulation:
                        or (sim.channel == "petition" and rng.random() < P["supervise_petition"]))
         p.escalate = sim.channel == "instruction"
         p.rated = citizen and rng.random() < P["rated"]
+        p.comment = citizen and rng.random() < P["comment"]
 
     # --- acting ---------------------------------------------------------------------
 
@@ -717,6 +723,8 @@ class Simulation:
                 feedback_at = self.after(back, max(0.2, share * limit - used), sim.basis)
         if first and p.escalate:
             items.append((self.after(now, rng.uniform(0.1, 1.0)), "escalate", {}))
+        if first and p.comment:
+            items.append((self.after(now, rng.uniform(0.1, 0.9) * busy, sim.basis), "comment", {}))
         if first and p.supervise:
             due = case.handle_deadline
             at = (self.after(due, rng.uniform(0.5, 8.0)) if p.late and due < feedback_at
@@ -752,6 +760,9 @@ class Simulation:
             level = session.scalar(select(Case.escalation_level).where(Case.id == sim.id))
         if level < len(ESCALATION_LEVELS) - 1:  # the sweep may have taken it to the top already
             self._act(sim, now, "escalate", self.world.people.staff["leader1"], note="领导批示，提级办理")
+
+    def _comment(self, sim: Sim, now: dt.datetime) -> None:
+        self._act(sim, now, "comment", self._staff(Role.OPERATOR), note=self._note(COMMENT_NOTES))
 
     def _supervise(self, sim: Sim, now: dt.datetime) -> None:
         self._act(sim, now, "supervise", self.world.people.staff["supervisor1"], note=self._note(SUPERVISE_NOTES))
