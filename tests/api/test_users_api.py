@@ -12,7 +12,7 @@ NEW_PASSWORD = "a new long password"
 
 
 def sign_in(live, username: str, password: str = PASSWORD) -> httpx.Response:
-    return httpx.post(live.url + V1 + "/auth/token", data={"username": username, "password": password})
+    return httpx.post(live.url + V1 + "/auth/token", data={"username": username, "password": password}, timeout=30)
 
 
 def token_of(live, username: str, password: str = PASSWORD) -> dict:
@@ -22,7 +22,7 @@ def token_of(live, username: str, password: str = PASSWORD) -> dict:
 
 
 def me(live, headers: dict) -> httpx.Response:
-    return httpx.get(live.url + V1 + "/auth/me", headers=headers)
+    return httpx.get(live.url + V1 + "/auth/me", headers=headers, timeout=30)
 
 
 def add(admin, username: str, **fields) -> dict:  # noqa: F811
