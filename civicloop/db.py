@@ -1,7 +1,8 @@
 """Engine, sessions and the one transaction helper. One URL picks SQLite or PostgreSQL."""
 from __future__ import annotations
 
-from contextlib import contextmanager
+import threading
+from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
@@ -73,15 +74,28 @@ def _factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+@lru_cache
+def _writer_lock(engine: Engine) -> threading.Lock:
+    return threading.Lock()
+
+
 @contextmanager
 def transaction(engine: Engine | None = None) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back everything on any error."""
-    session = session_factory(engine)()
-    try:
-        with session.begin():
-            yield session
-    finally:
-        session.close()
+    """One unit of work: commit on success, roll back everything on any error.
+
+    On SQLite the threads of one process take turns at writing through a lock of our own:
+    SQLite's busy handler would have them sleep and poll for its write lock, in steps of
+    up to 100 ms, while it stands free."""
+    engine = engine or get_engine()
+    serialise = engine.dialect.name == "sqlite" and not engine.get_execution_options().get("read_only")
+    lock = _writer_lock(engine.engine) if serialise else nullcontext()
+    with lock:
+        session = session_factory(engine)()
+        try:
+            with session.begin():
+                yield session
+        finally:
+            session.close()
 
 
 def read_only(engine: Engine) -> Engine:

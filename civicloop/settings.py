@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     # How long a worker may go on using its copy of category limits, calendar overrides and
     # the grid before rereading them (a change made in the same process is seen at once).
     config_ttl_seconds: float = 10.0
+    # How long a worker trusts a token it has verified before reading it again: a token
+    # revoked in another worker stops working within this many seconds (at once in its own).
+    token_cache_seconds: float = 2.0
     # Public intake (no account: the web form, Open311): requests per client address and window.
     public_rate_limit: int = 30
     public_rate_window_seconds: int = 60

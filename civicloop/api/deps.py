@@ -4,42 +4,28 @@ Views open their own transactions (`write`/`read`) so that a success answer is o
 sent after its transaction committed — the crash test holds the server to that."""
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Annotated, Iterator
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
 
 from civicloop.auth import service as auth
 from civicloop.auth.policy import may
-from civicloop.db import session_factory
+from civicloop.db import transaction
 from civicloop.errors import Forbidden, Unauthorized
 from civicloop.settings import local_now
 
 bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
 
 
-@contextmanager
-def write(request: Request) -> Iterator[Session]:
+def write(request: Request):
     """A read-write transaction: committed before the view returns, rolled back on error."""
-    session = session_factory(request.app.state.engine)()
-    try:
-        with session.begin():
-            yield session
-    finally:
-        session.close()
+    return transaction(request.app.state.engine)
 
 
-@contextmanager
-def read(request: Request) -> Iterator[Session]:
-    """A read-only transaction (on SQLite it does not take the write lock)."""
-    session = session_factory(request.app.state.read_engine)()
-    try:
-        with session.begin():
-            yield session
-    finally:
-        session.close()
+def read(request: Request):
+    """A read-only transaction (on SQLite it takes no write lock)."""
+    return transaction(request.app.state.read_engine)
 
 
 def _principal(request: Request, credentials: HTTPAuthorizationCredentials | None) -> auth.Principal | None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -24,6 +26,7 @@ from civicloop.cases.lifecycle import Actor, Role
 from civicloop.errors import InvalidInput, NotFound, RateLimited, Unauthorized
 from civicloop.regions.models import GridCell
 from civicloop.users.models import User
+from civicloop.settings import get_settings, local_now
 from civicloop.users.service import get_user
 
 PASSWORD_MIN = 8
@@ -41,6 +44,7 @@ class Principal:
     username: str
     name: str
     token_id: int | None = None
+    kind: str = "session"
 
 
 def hash_password(password: str) -> str:
@@ -105,9 +109,36 @@ _BY_DIGEST = (select(ApiToken.id, ApiToken.kind, ApiToken.expires_at, ApiToken.r
               .join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == bindparam("digest")))
 
 
+# Verified tokens, kept for settings.token_cache_seconds so that a burst of requests does
+# not read the same token row each time. A revocation made in this process clears it at
+# once; one made in another worker is seen here within that many seconds.
+_verified: dict[str, tuple[float, Principal, dt.datetime | None]] = {}
+_verified_lock = threading.Lock()
+
+
+def forget_verified() -> None:
+    with _verified_lock:
+        _verified.clear()
+
+
 def authenticate(session: Session, token: str, *, now: dt.datetime, kind: str | None = None) -> Principal:
     """The caller behind a bearer token or API key; 401 saying why not."""
-    row = session.execute(_BY_DIGEST, {"digest": _digest(token or "")}).one_or_none() if token else None
+    digest = _digest(token or "")
+    hit_ = _verified.get(digest)
+    if hit_ is not None and time.monotonic() - hit_[0] < get_settings().token_cache_seconds \
+            and (hit_[2] is None or hit_[2] > now) and (kind is None or hit_[1].kind == kind):
+        return hit_[1]
+    principal, expires_at = _authenticate(session, digest if token else None, now=now, kind=kind)
+    with _verified_lock:
+        if len(_verified) > 10_000:
+            _verified.clear()
+        _verified[digest] = (time.monotonic(), principal, expires_at)
+    return principal
+
+
+def _authenticate(session: Session, digest: str | None, *, now: dt.datetime,
+                  kind: str | None) -> tuple[Principal, dt.datetime | None]:
+    row = session.execute(_BY_DIGEST, {"digest": digest}).one_or_none() if digest else None
     field = "api_key" if kind == "api_key" else "token"
     if row is None or (kind is not None and row.kind != kind):
         raise Unauthorized(field, "unknown; sign in at POST /api/v1/auth/token" if field == "token"
@@ -122,11 +153,12 @@ def authenticate(session: Session, token: str, *, now: dt.datetime, kind: str | 
     grids = frozenset()
     if role is Role.GRID_WORKER:
         grids = frozenset(session.scalars(select(GridCell.code).where(GridCell.worker_id == row.user_id)))
-    return Principal(Actor(user_id=row.user_id, role=role, department_id=row.department_id, grid_codes=grids),
-                     username=row.username, name=row.name, token_id=row.id)
+    return (Principal(Actor(user_id=row.user_id, role=role, department_id=row.department_id, grid_codes=grids),
+                      username=row.username, name=row.name, token_id=row.id, kind=row.kind), row.expires_at)
 
 
 def revoke(session: Session, token_id: int, *, now: dt.datetime) -> None:
+    forget_verified()
     found = session.execute(update(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
                             .values(revoked_at=now)).rowcount
     if not found and session.get(ApiToken, token_id) is None:
@@ -135,7 +167,7 @@ def revoke(session: Session, token_id: int, *, now: dt.datetime) -> None:
 
 def revoke_all(session: Session, user_id: int, *, now: dt.datetime | None) -> int:
     """Revoke every live token of a user (sign out everywhere); returns how many."""
-    from civicloop.settings import local_now
+    forget_verified()
     return session.execute(update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
                            .values(revoked_at=now or local_now())).rowcount
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from civicloop import cache
 from civicloop.api.deps import CurrentPrincipal, read, write
 from civicloop.api.problems import validation_errors
 from civicloop.auth import policy
@@ -177,7 +178,7 @@ async def create_case(request: Request, response: Response, principal: CurrentPr
                                        f"allowed: {allowed}")
         with write(request) as session:
             data = service.NewCase(**body.model_dump(exclude={"district_code"}),
-                                   district_code=body.district_code or _only_district(session),
+                                   district_code=body.district_code or only_district(session),
                                    reporter_user_id=actor.user_id if actor.role is Role.CITIZEN else None,
                                    idempotency_key=key)
             created = service.create_case(session, data, actor=actor, now=local_now(), attachments=uploads)
@@ -191,9 +192,16 @@ async def create_case(request: Request, response: Response, principal: CurrentPr
     return out
 
 
-def _only_district(session: Session) -> str:
+def _district_codes(session: Session) -> tuple[str, ...]:
     from civicloop.regions.models import Region
-    codes = session.scalars(select(Region.code).where(Region.level == "district").limit(2)).all()
+    return tuple(session.scalars(select(Region.code).where(Region.level == "district").limit(2)))
+
+
+def only_district(session: Session) -> str:
+    codes = cache.snapshot(session, "district_codes", _district_codes)
+    if len(codes) != 1:
+        cache.invalidate("district_codes")
+        codes = cache.snapshot(session, "district_codes", _district_codes)
     if len(codes) != 1:
         raise InvalidInput("district_code", "required: " + ("no district is set up" if not codes
                                                            else "this server serves several districts"))
@@ -236,7 +244,7 @@ async def create_public_case(request: Request, response: Response) -> PublicCase
             limit_public(session, request)
         with write(request) as session:
             data = service.NewCase(channel="web", **body.model_dump(exclude={"district_code"}),
-                                   district_code=body.district_code or _only_district(session), idempotency_key=key)
+                                   district_code=body.district_code or only_district(session), idempotency_key=key)
             created = service.create_case(session, data, actor=PUBLIC, now=local_now(), attachments=uploads)
             return created.created, public_out(session, created.case)
 

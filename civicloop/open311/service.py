@@ -17,7 +17,7 @@ from civicloop.auth import policy
 from civicloop.cases import service as cases
 from civicloop.cases.lifecycle import OPEN, STATE_LABELS, TERMINAL, Actor, Role, State
 from civicloop.cases.models import Attachment, Case, CaseEvent
-from civicloop.cases.views import _only_district, case_out
+from civicloop.cases.views import only_district, case_out
 from civicloop.categories.models import Category
 from civicloop.categories.service import list_categories
 from civicloop.errors import CivicloopError, Forbidden, InvalidInput, NotFound
@@ -60,7 +60,7 @@ def district(session: Session, jurisdiction_id: str | None) -> str:
     """The district served: the one named (jurisdiction_id is its code), else the only one."""
     if jurisdiction_id is None:
         try:
-            return _only_district(session)
+            return only_district(session)
         except InvalidInput as exc:
             raise open311_error(exc) from None
     try:

@@ -109,6 +109,7 @@ def update_user(request: Request, username: Username, body: UserPatch, principal
             raise Forbidden("active" if "active" in fields else "role",
                             "an admin may not disable or demote their own account")
         user = service.update_user(session, user.id, **fields)
+        auth.forget_verified()  # a new role or department counts from the next request
         if fields.get("active") is False:
             auth.revoke_all(session, user.id, now=None)
         return user_out(session, user, principal)
