@@ -29,6 +29,8 @@ class Case(Base):
         Index("ix_cases_open_next_check", "next_check_at",
               postgresql_where=text("next_check_at IS NOT NULL"),
               sqlite_where=text("next_check_at IS NOT NULL")),
+        # Work queues and lists: a state, newest first, read straight off the index.
+        Index("ix_cases_state_reported_at", "state", "reported_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -40,7 +42,7 @@ class Case(Base):
     request_hash: Mapped[str | None] = mapped_column(String(64))  # of the intake that made it
 
     channel: Mapped[str] = mapped_column(String(16), index=True)
-    state: Mapped[str] = mapped_column(String(20), index=True)
+    state: Mapped[str] = mapped_column(String(20))
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     reporter_name: Mapped[str | None] = mapped_column(String(100))

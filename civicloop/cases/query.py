@@ -140,8 +140,11 @@ def find(session: Session, actor: Actor, f: Filters, *, sort: str = "-reported_a
         raise InvalidInput("per_page", f"1–{PER_PAGE_MAX}")
     where = conditions(session, actor, f)
     column = SORTS[sort.lstrip("-")]
-    order = [column.desc().nulls_last() if sort.startswith("-") else column.asc().nulls_last(),
-             Case.id.desc() if sort.startswith("-") else Case.id.asc()]
+    descending = sort.startswith("-")
+    first = column.desc() if descending else column.asc()
+    if column.nullable:  # cases without a deadline last; NOT NULL columns keep their index usable
+        first = first.nulls_last()
+    order = [first, Case.id.desc() if descending else Case.id.asc()]
     total = session.scalar(select(func.count()).select_from(Case).where(*where))
     rows = session.execute(select(*Case.__table__.c).where(*where).order_by(*order)
                            .limit(per_page).offset((page - 1) * per_page)).all()
