@@ -37,6 +37,16 @@ def snapshot(session: Session, name: str, load: Callable[[Session], T]) -> T:
     return value
 
 
+def snapshot_holding(session: Session, name: str, load: Callable[[Session], T], key: object) -> T:
+    """The snapshot, reread once at once if `key` is not in it: a row made a moment ago by
+    another worker is found without waiting out the time-to-live."""
+    value = snapshot(session, name, load)
+    if key not in value:
+        invalidate(name)
+        value = snapshot(session, name, load)
+    return value
+
+
 def invalidate(name: str | None = None) -> None:
     """Forget a snapshot (all snapshots when `name` is None), in every database."""
     with _lock:

@@ -299,11 +299,7 @@ def label_of(session: Session, category_id: int | None) -> tuple[str, str] | Non
     """(code, name) of a category, for outputs (from the process's snapshot)."""
     if category_id is None:
         return None
-    labels = cache.snapshot(session, _LABELS, _read_labels)
-    if category_id not in labels:
-        cache.invalidate(_LABELS)
-        labels = cache.snapshot(session, _LABELS, _read_labels)
-    return labels.get(category_id)
+    return cache.snapshot_holding(session, _LABELS, _read_labels, category_id).get(category_id)
 
 
 def category_id(session: Session, ref: int | str) -> int:
@@ -348,11 +344,7 @@ def _limits_table(session: Session, category_id: int) -> dict[int, tuple]:
     """id -> (parent_id, *LIMIT_FIELDS) of every category: a process-wide snapshot (see
     civicloop/cache.py), since every case action asks for limits; reread at once when a
     category is unknown to it (made by another worker a moment ago)."""
-    table = cache.snapshot(session, _TABLE, _read_limits)
-    if category_id not in table:
-        cache.invalidate(_TABLE)
-        table = cache.snapshot(session, _TABLE, _read_limits)
-    return table
+    return cache.snapshot_holding(session, _TABLE, _read_limits, category_id)
 
 
 def lineage(session: Session, category_id: int) -> list[int]:

@@ -110,10 +110,7 @@ def _read_active(session: Session) -> frozenset[int]:
 def is_active(session: Session, department_id: int) -> bool:
     """Whether a department exists and takes cases (from the process's snapshot, reread once
     for an id it does not know: a department made a moment ago by another worker)."""
-    if department_id in cache.snapshot(session, _ACTIVE, _read_active):
-        return True
-    cache.invalidate(_ACTIVE)
-    return department_id in cache.snapshot(session, _ACTIVE, _read_active)
+    return department_id in cache.snapshot_holding(session, _ACTIVE, _read_active, department_id)
 
 
 _NAMES = "department_names"
@@ -127,8 +124,4 @@ def name_of(session: Session, department_id: int | None) -> str | None:
     """A department's name, for outputs (from the process's snapshot)."""
     if department_id is None:
         return None
-    names = cache.snapshot(session, _NAMES, _read_names)
-    if department_id not in names:
-        cache.invalidate(_NAMES)
-        names = cache.snapshot(session, _NAMES, _read_names)
-    return names.get(department_id)
+    return cache.snapshot_holding(session, _NAMES, _read_names, department_id).get(department_id)
