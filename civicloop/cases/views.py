@@ -22,26 +22,12 @@ from civicloop.api.problems import validation_errors
 from civicloop.auth import policy
 from civicloop.auth.service import Principal, hit
 from civicloop.cases import query, service
-from civicloop.cases.attachments import Upload
-from civicloop.cases.attachments import read as read_attachment
+from civicloop.cases.attachments import Upload, read as read_attachment
 from civicloop.cases.lifecycle import STATE_LABELS, Actor, Role, State, allowed_actions
 from civicloop.cases.models import Attachment, CaseAssist
-from civicloop.cases.schemas import (
-    ActionIn,
-    ActionName,
-    AttachmentOut,
-    CaseIn,
-    CaseOut,
-    CasePage,
-    Channel,
-    EventOut,
-    PublicCaseIn,
-    PublicCaseOut,
-    QueueCounts,
-    Ref,
-    StateName,
-)
-from civicloop.errors import Forbidden, InvalidInput, NotFound
+from civicloop.cases.schemas import (ActionIn, ActionName, AttachmentOut, CaseIn, CaseOut, CasePage, Channel,
+                                     EventOut, PublicCaseIn, PublicCaseOut, QueueCounts, Ref, StateName)
+from civicloop.errors import Forbidden, InvalidInput, NotFound, UnsupportedType
 from civicloop.privacy import mask_name, mask_phone, mask_text
 from civicloop.settings import get_settings, local_now
 
@@ -95,7 +81,6 @@ async def _parse(request: Request, model: type[BaseModel]) -> tuple[BaseModel, t
         raise InvalidInput(errors[0]["field"], errors[0]["detail"], errors=errors) from None
     except (ValueError, UnicodeDecodeError) as exc:  # a malformed multipart body
         raise InvalidInput("body", f"not a readable multipart form: {exc}") from None
-    from civicloop.errors import UnsupportedType
     raise UnsupportedType("content-type", f"send application/json or multipart/form-data, not {content_type!r}")
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from pathlib import Path
 
 from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram,
                                generate_latest, multiprocess)
