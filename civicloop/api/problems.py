@@ -11,8 +11,9 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from civicloop.errors import CivicloopError
 
@@ -76,6 +77,11 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no such endpoint: {request.method} {request.url.path}"
         return problem(request, exc.status_code, title, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_left(request: Request, exc: ClientDisconnect):
+        # The client hung up while sending its body: nothing will reach it, and nothing failed here.
+        return Response(status_code=499)
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception):

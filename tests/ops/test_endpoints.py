@@ -117,3 +117,23 @@ def test_not_ready_when_the_database_is_gone(tmp_path):
         assert answer.status_code == 503 and answer.json()["field"] == "database"
     finally:
         server.stop()
+
+
+def test_a_client_that_hangs_up_is_logged_499_not_500(server):
+    """Half a body, then the connection closes: the server's answer never leaves, and the
+    log and metrics say the client left rather than that the server failed."""
+    import socket
+    headers = sign_in(server.url, "operator")
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as conn:
+        conn.sendall((f"POST /api/v1/cases HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+                      f"Authorization: {headers['Authorization']}\r\nX-Request-ID: hang-up-1\r\n"
+                      f"Content-Length: 1000\r\n\r\n" + '{"channel": "hotl').encode())
+        time.sleep(0.3)
+    for _ in range(100):
+        lines = [line for line in log_lines(server.log) if line.get("request_id") == "hang-up-1"]
+        if lines:
+            break
+        time.sleep(0.05)
+    assert [line["logger"] for line in lines] == ["civicloop.access"], lines  # no "unhandled error"
+    assert lines[0]["status"] == 499, lines
