@@ -23,10 +23,9 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class CaseIn(Strict):
-    """An intake. A place is needed: lon/lat (GCJ-02, or WGS-84 with crs=wgs84), a grid cell,
-    or an address."""
-    channel: Channel
+class Report(Strict):
+    """What every intake says: the matter and where it is. A place is needed: lon/lat
+    (GCJ-02, or WGS-84 with crs=wgs84), a grid cell, or an address."""
     title: str = Field(min_length=1, max_length=TITLE_MAX)
     body: str = Field(min_length=1, max_length=BODY_MAX)
     district_code: str | None = Field(None, pattern=r"^\d{6}$", description="default: the only district")
@@ -36,23 +35,19 @@ class CaseIn(Strict):
     lon: float | None = Field(None, ge=-180, le=180)
     lat: float | None = Field(None, ge=-90, le=90)
     crs: Literal["gcj02", "wgs84"] = "gcj02"
-    grid_code: str | None = Field(None, max_length=20)
     category: str | None = Field(None, max_length=200, description="a category's id, code, path or name")
+
+
+class CaseIn(Report):
+    """An intake by staff or a signed-in citizen, through one of the caller's channels."""
+    channel: Channel
+    grid_code: str | None = Field(None, max_length=20)
     priority: Priority | None = None
 
 
-class PublicCaseIn(Strict):
-    """A report from the public, without an account (网上留言)."""
-    title: str = Field(min_length=1, max_length=TITLE_MAX)
-    body: str = Field(min_length=1, max_length=BODY_MAX)
-    district_code: str | None = Field(None, pattern=r"^\d{6}$")
-    reporter_name: str | None = Field(None, max_length=100)
-    reporter_phone: str | None = Field(None, max_length=32)
-    address: str | None = Field(None, max_length=300)
-    lon: float | None = Field(None, ge=-180, le=180)
-    lat: float | None = Field(None, ge=-90, le=90)
+class PublicCaseIn(Report):
+    """A report from the public, without an account (网上留言): a phone's GPS is WGS-84."""
     crs: Literal["gcj02", "wgs84"] = "wgs84"
-    category: str | None = Field(None, max_length=200)
 
 
 class ActionIn(Strict):
