@@ -41,10 +41,21 @@ def create_app(database_url: str | None = None) -> FastAPI:
     from civicloop.regions.views import router as regions_router
     from civicloop.sla.views import router as calendar_router
     from civicloop.users.views import router as users_router
+    from civicloop.intake.views import router as intake_router
+    from civicloop.addresses.views import router as addresses_router
+    from civicloop.duplicates.views import router as duplicates_router
+    from civicloop.notify.views import router as notify_router
+    from civicloop.hot.views import router as hot_router
+    from civicloop.reports.views import router as reports_router
+    from civicloop.commitments.views import router as commitments_router
+    from civicloop.assess.views import router as assess_router
+    from civicloop.web.views import router as web_router
 
     for router in (auth_router, cases_router, regions_router, departments_router, categories_router, users_router,
-                   calendar_router):
+                   calendar_router, intake_router, addresses_router, duplicates_router, notify_router, hot_router,
+                   reports_router, commitments_router, assess_router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(open311_router, prefix="/open311/v2")
     app.include_router(ops_router)
+    app.include_router(web_router)  # pages and their static files, at the root
     return app

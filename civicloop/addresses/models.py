@@ -1,0 +1,2 @@
+"""Tables of addresses/."""
+from __future__ import annotations

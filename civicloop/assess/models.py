@@ -1,0 +1,2 @@
+"""Tables of assess/."""
+from __future__ import annotations

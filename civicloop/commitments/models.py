@@ -1,0 +1,2 @@
+"""Tables of commitments/."""
+from __future__ import annotations

@@ -1,0 +1,6 @@
+"""HTTP endpoints of commitments/."""
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,1 @@
+"""Duplicate detection: candidate open cases for a new one, with a score and the reasons."""

@@ -1,0 +1,6 @@
+"""HTTP endpoints of duplicates/."""
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

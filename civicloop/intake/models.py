@@ -1,0 +1,2 @@
+"""Tables of intake/."""
+from __future__ import annotations

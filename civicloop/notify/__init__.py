@@ -1,0 +1,1 @@
+"""The notification outbox: what reporters are told, and when."""

@@ -1,0 +1,2 @@
+"""Tables of notify/."""
+from __future__ import annotations
