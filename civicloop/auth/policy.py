@@ -48,6 +48,16 @@ PERMISSIONS = {
     "users.write": frozenset({R.ADMIN}),
     "calendar.write": frozenset({R.ADMIN}),
     "api_keys.write": frozenset({R.ADMIN}),
+    # Targets and 实事 (commitments/): staff read them; admins and leaders create, plan
+    # (milestones) and drop; leaders issue 督办 and bulletins; handlers report progress (of
+    # their own department's items: commitments/rules.py may_report_progress); those who
+    # take or dispatch cases link a case to the item it concerns.
+    "commitments.read": frozenset(Role) - {R.CITIZEN},
+    "commitments.write": frozenset({R.ADMIN, R.SUPERVISOR}),
+    "commitments.progress": frozenset({R.HANDLER}),
+    "commitments.supervise": frozenset({R.SUPERVISOR}),
+    "commitments.bulletin": frozenset({R.ADMIN, R.SUPERVISOR}),
+    "commitments.link": frozenset({R.ADMIN, R.SUPERVISOR, R.OPERATOR, R.DISPATCHER}),
 }
 
 
