@@ -33,7 +33,7 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"    # 督办/领导
     ASSESSOR = "assessor"        # 考评员
     CITIZEN = "citizen"          # 市民
-    SYSTEM = "system"            # the sweep
+    SYSTEM = "system"            # the sweep; a merged case following its master
 
 
 class Rating(StrEnum):
@@ -214,6 +214,12 @@ RULES: tuple[Transition, ...] = (
     # A reporter's later word (补充说明), e.g. an update from FixMyStreet: kept in the history
     # whatever the state, even after closing, for the operator to read; it changes nothing.
     T("comment", "补充说明", tuple(S), None, {R.OPERATOR, R.CITIZEN}, needs_reason),
+    # A merged case follows its master, in the master's transaction (cases/service.py
+    # `_follow_master`): closed or not registered with it, or moved to the case the master
+    # was itself merged into. Closed, its reporter rates it like any other.
+    T("close_with_master", "随主件结案", {S.MERGED}, S.CLOSED, {R.SYSTEM}, needs_master),
+    T("reject_with_master", "随主件不予立案", {S.MERGED}, S.REJECTED, {R.SYSTEM}, needs_master),
+    T("follow_master", "随主件并案", {S.MERGED}, None, {R.SYSTEM}, needs_master),
 )
 BY_ACTION = {rule.action: rule for rule in RULES}
 ACTIONS = tuple(BY_ACTION)

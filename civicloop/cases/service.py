@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from civicloop.cases import clock
 from civicloop.cases.attachments import Upload, check as check_upload, store as store_uploads
-from civicloop.cases.lifecycle import (OPEN, Actor, CaseView, Rating, Request, State, allowed_actions,
-                                       decide)
+from civicloop.cases.lifecycle import (OPEN, STATE_LABELS, Actor, CaseView, Rating, Request, Role, State,
+                                       allowed_actions, decide)
 from civicloop.cases.models import CHANNELS, Case, CaseAssist, CaseEvent, CaseSearch
 from civicloop.cases.search import tokens as search_tokens
 from civicloop.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -340,7 +340,29 @@ def act(session: Session, case_ref: int | str, inp: ActionInput, *, actor: Actor
                    note=req.note or None, from_state=from_state)
     store_uploads(session, case_id=case.id, event_seq=case.version, uploads=inp.attachments,
                   actor_id=actor.user_id, now=now)
+    if inp.action in _FOLLOWED:
+        _follow_master(session, case, inp.action, now)
+    from civicloop.notify.service import case_changed
+
+    case_changed(session, case, inp.action, now=now)
     return case
+
+
+# What the cases merged into a master do when the master takes one of these actions.
+_FOLLOWED = {"verify_pass": "close_with_master", "reject": "reject_with_master", "merge": "follow_master"}
+SYSTEM = Actor(user_id=None, role=Role.SYSTEM)
+
+
+def _follow_master(session: Session, master: CaseRecord, action: str, now: dt.datetime) -> None:
+    """Every case merged into `master` takes its outcome, in the master's transaction: closed
+    or rejected with it, or moved on to the case the master was itself merged into."""
+    follow = _FOLLOWED[action]
+    target = master.merged_into_id if follow == "follow_master" else master.id
+    followers = session.scalars(select(_TABLE.c.id).where(_TABLE.c.merged_into_id == master.id,
+                                                          _TABLE.c.state == State.MERGED.value)).all()
+    note = f"随主件 {master.number} {STATE_LABELS[State(master.state)]}"
+    for follower_id in followers:
+        act(session, follower_id, ActionInput(follow, note=note, master_case_id=target), actor=SYSTEM, now=now)
 
 
 def _route(session: Session, case: CaseRecord) -> int:
@@ -377,6 +399,19 @@ def _merge(session, case, req, actor, now):
     if master.state not in {s.value for s in OPEN}:
         raise InvalidInput("master_case_id", f"case {master.number} is {master.state}; merge into an open case")
     return {**clock.stopped(), "merged_into_id": master.id}
+
+
+def _master_outcome(session, case, req, actor, now):
+    master = _record(session.execute(_BY_ID, {"case_id": req.master_case_id}).one())
+    return {"resolution_note": master.resolution_note}
+
+
+def _close_with_master(session, case, req, actor, now):
+    return {**_master_outcome(session, case, req, actor, now), "closed_at": now}
+
+
+def _follow(session, case, req, actor, now):
+    return {"merged_into_id": req.master_case_id}
 
 
 def _dispatch(session, case, req, actor, now):
@@ -474,7 +509,8 @@ EFFECTS = {
     "refuse_extension": _refuse_extension, "suspend": _suspend, "resume": _resume,
     "assist_feedback": _assist_feedback, "feedback": _feedback, "verify_pass": _verify_pass,
     "verify_fail": _rework, "rate": _rate, "reopen": _reopen, "supervise": _supervise,
-    "escalate": _escalate,
+    "escalate": _escalate, "close_with_master": _close_with_master, "reject_with_master": _master_outcome,
+    "follow_master": _follow,
 }
 
 

@@ -1,9 +1,10 @@
-"""notify: the notification outbox.
+"""notify: the notification outbox (what reporters are told, and whether it was sent).
 
 Revision ID: 0008
 Revises: 0007
 """
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0008"
 down_revision = "0007"
@@ -12,8 +13,28 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "notifications",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), sa.ForeignKey("cases.id", name="fk_notifications_case_id_cases"),
+                  nullable=False),
+        sa.Column("event", sa.String(24), nullable=False),
+        sa.Column("recipient_user_id", sa.Integer(),
+                  sa.ForeignKey("users.id", name="fk_notifications_recipient_user_id_users")),
+        sa.Column("recipient_phone", sa.String(32)),
+        sa.Column("channel", sa.String(8), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("status", sa.String(10), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("sent_at", sa.DateTime()),
+        sa.Column("error", sa.Text()),
+        sa.PrimaryKeyConstraint("id", name="pk_notifications"),
+    )
+    op.create_index("ix_notifications_case_id", "notifications", ["case_id"])
+    op.create_index("ix_notifications_created_at", "notifications", ["created_at"])
+    op.create_index("ix_notifications_status_id", "notifications", ["status", "id"])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("notifications")
