@@ -58,6 +58,11 @@ PERMISSIONS = {
     "commitments.supervise": frozenset({R.SUPERVISOR}),
     "commitments.bulletin": frozenset({R.ADMIN, R.SUPERVISOR}),
     "commitments.link": frozenset({R.ADMIN, R.SUPERVISOR, R.OPERATOR, R.DISPATCHER}),
+    # Duplicates (duplicates/): those who take cases in and register them look for the
+    # case a new one repeats; the merge itself is the lifecycle's (dispatchers).
+    "duplicates.check": frozenset({R.OPERATOR, R.DISPATCHER}),
+    # The notification outbox holds reporters' phones: admins only, masked even then.
+    "notifications.read": frozenset({R.ADMIN}),
 }
 
 
