@@ -1,0 +1,130 @@
+"""实事 commitments: a sentence announcing them (为居民群众办好以下实事:, 认真办好十件实事),
+then the numbered items — inline (①… ②…, (1)…, 一是…) or one paragraph each (1、… 2、…).
+Where numbers were lost on the way to the web (①② … ⑤ with ③④ gone), the sentences in the
+gap become the missing items, as many as the gap holds."""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from civicloop.reports.numbers import chinese_number, quantities
+from civicloop.reports.reading import Commitment, Source, Unparsed
+from civicloop.reports.text import SENTENCE_END, Span, paragraphs, sentences, split
+
+ANNOUNCEMENT = re.compile(r"实事")
+_NOT_AN_ANNOUNCEMENT = re.compile(r"全面完成|圆满完成|已完成|完成了|办结|兑现|实事求是|讲实话|办实事、|求实效")
+_COUNT = re.compile(r"(?P<n>\d+|[一二两三四五六七八九十]+)(?:件|项|个方面|方面|大类)")
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+# Numbering styles, each with the way to read its number.
+STYLES: dict[str, re.Pattern] = {
+    "circled": re.compile(rf"(?P<n>[{_CIRCLED}])"),
+    "paren_digit": re.compile(r"\((?P<n>\d{1,2})\)"),
+    "paren_chinese": re.compile(r"\((?P<n>[一二三四五六七八九十]{1,3})\)"),
+    "digit": re.compile(r"(?<![\d.])(?P<n>\d{1,2})(?:[、.](?!\d)|\s)"),
+    "chinese_is": re.compile(r"(?P<n>[一二三四五六七八九十]{1,3})是"),
+    "chinese": re.compile(r"(?P<n>[一二三四五六七八九十]{1,3})、"),
+}
+_OWNER = re.compile(r"(?:由|牵头单位[::]?|责任单位[::]?|责任部门[::]?)(?P<owner>[\u4e00-\u9fff]{2,20}?"
+                    r"(?:局|委员会|委|办公室|办|中心|街道办事处|街道|公司|政府|部))(?:牵头|负责|承办|实施|组织)?")
+_TITLE_MAX = 30
+_LIST_LIMIT = 30
+
+
+def _number(style: str, token: str) -> int:
+    if style == "circled":
+        return _CIRCLED.index(token) + 1
+    return int(token) if token.isdigit() else chinese_number(token)
+
+
+def find_commitments(clean_text: str, source: Callable[[int, int], Source],
+                     plan_start: int = 0) -> tuple[list[Commitment], list[Unparsed]]:
+    items: list[Span] = []
+    unparsed: list[Unparsed] = []
+    paras = paragraphs(clean_text)
+    for i, para in enumerate(paras):
+        for sentence in sentences(para):
+            if (sentence.start < plan_start or not ANNOUNCEMENT.search(sentence.text)
+                    or _NOT_AN_ANNOUNCEMENT.search(sentence.text)):
+                continue
+            count = _COUNT.search(sentence.text)
+            announced = _number("digit", count.group("n")) if count else None
+            rest = Span(para.text[sentence.end - para.start:], sentence.end, para.end)
+            found = _inline_items(rest, announced) or _paragraph_items(paras[i + 1:])
+            fresh = [s for s in found if all(s.text != seen.text for seen in items)]
+            if found and not fresh:
+                continue
+            items += fresh
+            if not found and (announced or re.search(r"以下|如下", sentence.text)):
+                unparsed.append(Unparsed("commitment", "实事 announced but no list of items follows",
+                                         source(sentence.start, sentence.end)))
+    return [_commitment(n, item, source(item.start, item.end)) for n, item in enumerate(items, 1)], unparsed
+
+
+def _marks(span: Span, style: str) -> list[tuple[int, int, int]]:
+    """(start, end, number) of each numbering mark of `style` in `span`, at item starts only:
+    the start of the text or after a sentence or clause end."""
+    marks = []
+    for m in STYLES[style].finditer(span.text):
+        before = span.text[:m.start()].rstrip()
+        if before and before[-1] not in "。;;:!!??\n)”":
+            continue
+        marks.append((m.start(), m.end(), _number(style, m.group("n"))))
+    return marks
+
+
+def _increasing(marks: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """The run of marks that starts at 1 and keeps counting up."""
+    run = []
+    for mark in marks:
+        if (not run and mark[2] == 1) or (run and mark[2] > run[-1][2]):
+            run.append(mark)
+    return run
+
+
+def _inline_items(span: Span, announced: int | None) -> list[Span]:
+    for style in STYLES:
+        marks = _increasing(_marks(span, style))
+        if len(marks) < 2 and not (style == "circled" and marks):
+            continue
+        pieces = []
+        for k, (_, end, number) in enumerate(marks):
+            stop = marks[k + 1][0] if k + 1 < len(marks) else len(span.text)
+            piece = Span(span.text[end:stop], span.start + end, span.start + stop)
+            following = marks[k + 1][2] if k + 1 < len(marks) else max(announced or number, number)
+            pieces += _fill_gap(piece, following - number)
+        return pieces
+    return []
+
+
+def _fill_gap(piece: Span, holds: int) -> list[Span]:
+    """A piece that should hold `holds` items because their numbers were lost: its sentences,
+    the first ones kept together when there are more sentences than items."""
+    parts = split(piece, SENTENCE_END)
+    if holds <= 1 or len(parts) <= 1:
+        return [piece]
+    if len(parts) > holds:
+        head = parts[:len(parts) - holds + 1]
+        parts = [Span("".join(p.text for p in head), head[0].start, head[-1].end), *parts[len(head):]]
+    return parts
+
+
+def _paragraph_items(following: list[Span]) -> list[Span]:
+    """Items one paragraph each, right after the announcement, numbered 1, 2, 3 …"""
+    for style, mark in STYLES.items():
+        items = []
+        for para in following[:_LIST_LIMIT]:
+            m = mark.match(para.text)
+            if not m or _number(style, m.group("n")) != len(items) + 1:
+                break
+            items.append(Span(para.text[m.end():], para.start + m.end(), para.end))
+        if len(items) >= 2:
+            return items
+    return []
+
+
+def _commitment(number: int, item: Span, where: Source) -> Commitment:
+    text = item.text.strip(" ,;。、:")
+    title = re.split(r"[,;,;。:]", text, maxsplit=1)[0][:_TITLE_MAX]
+    owner = _OWNER.search(text)
+    return Commitment(number=number, title=title, text=text, quantities=quantities(text),
+                      owner=owner.group("owner") if owner else None, source=where)
