@@ -1,0 +1,99 @@
+// 受理员: the new-call form beside the queue of cases taken in. Keyboard only: N starts a call,
+// Ctrl+Enter sends it, Esc leaves the map; the draft stays in the browser until the case exists.
+import { request } from "../api.js";
+import { channels as CHANNELS, intakeChannels as INTAKE } from "../labels.js";
+import { districtCode, gridMap } from "../map.js";
+import { field, formValues, h, keepDraft, submitting, toast } from "../ui.js";
+import { workbench } from "./workbench.js";
+
+let categoryNames;
+
+function categoryOptions() {
+  categoryNames ||= request("/api/v1/categories", { query: { level: 3 } })
+    .then((items) => items.map((c) => h("option", { value: c.path })));
+  return categoryNames;
+}
+
+export function callForm(channels, { onCreated } = {}) {
+  const channel = h("select", { name: "channel", required: true },
+    channels.map((c) => h("option", { value: c }, CHANNELS[c] || c)));
+  const lon = h("input", { name: "lon", inputmode: "decimal", autocomplete: "off" });
+  const lat = h("input", { name: "lat", inputmode: "decimal", autocomplete: "off" });
+  const mapBox = h("div.map", { hidden: true, style: "height: 360px" });
+  const form = h("form.panel#call-form", { novalidate: true, "aria-label": "新来电登记" },
+    h("h2", {}, "新来电 ", h("span.keys", {}, h("kbd", {}, "N"), " 新建 ", h("kbd", {}, "Ctrl"), "+", h("kbd", {}, "Enter"), " 提交")),
+    field("渠道", channel),
+    field("标题", h("input", { name: "title", required: true, maxlength: 200, autocomplete: "off" })),
+    field("诉求内容", h("textarea", { name: "body", required: true, rows: 4 })),
+    h("div.row", {},
+      field("反映人姓名", h("input", { name: "reporter_name", autocomplete: "off" })),
+      field("联系电话", h("input", { name: "reporter_phone", type: "tel", autocomplete: "off" }))),
+    field("地址", h("input", { name: "address", autocomplete: "off" }), "填写地址，或在地图上选点（经纬度）"),
+    h("div.row", {}, field("经度（GCJ-02）", lon), field("纬度（GCJ-02）", lat)),
+    h("button.secondary", { type: "button", id: "pick-on-map", onclick: () => toggleMap() }, "地图选点"),
+    mapBox,
+    field("分类", h("input", { name: "category", list: "category-names", autocomplete: "off" }), "可留空，由派遣员判定"),
+    h("datalist#category-names"),
+    h("p.form-error", { role: "alert" }),
+    h("div.actions", {}, h("button", { type: "submit" }, "提交受理"),
+      h("button.secondary", { type: "reset" }, "清空")));
+  const draft = keepDraft(form, "call");
+  categoryOptions().then((options) => form.querySelector("#category-names").replaceChildren(...options));
+
+  let map;
+  async function toggleMap() {
+    mapBox.hidden = !mapBox.hidden;
+    if (mapBox.hidden || map) return;
+    map = await gridMap(mapBox, {
+      district: await districtCode(), label: "选点地图：点击问题所在位置",
+      onPick: ([x, y]) => { lon.value = x; lat.value = y; map.pin([x, y]); draft.save(); },
+    });
+  }
+  form.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); form.requestSubmit(); }
+    if (e.key === "Escape" && !mapBox.hidden) { mapBox.hidden = true; form.querySelector("#pick-on-map").focus(); }
+  });
+  form.addEventListener("reset", () => { draft.forget(); setTimeout(() => form.elements.title.focus()); });
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    submitting(form, async () => {
+      const values = formValues(form);
+      if (values.lon) values.lon = Number(values.lon);
+      if (values.lat) values.lat = Number(values.lat);
+      const created = await request("/api/v1/cases", {
+        method: "POST", json: values, headers: { "Idempotency-Key": draft.idempotencyKey },
+      });
+      draft.forget();
+      form.reset();
+      toast(`已受理：${created.number}`);
+      onCreated?.(created);
+    });
+  });
+  return form;
+}
+
+export function intakeScreen(root, initial, me) {
+  const channels = INTAKE[me.role] || [];
+  const form = callForm(channels, { onCreated: () => bench.reload() });
+  const side = h("div");
+  root.replaceChildren(h("div.workbench", {}, form, side));
+  const bench = workbench(side, {
+    title: "受理队列", initial,
+    queues: [
+      { key: "to_register", label: "待立案", query: { queue: "to_register" } },
+      { key: "mine", label: "待回访", query: { queue: "mine" } },
+      { key: "all", label: "全部", query: {} },
+    ],
+  });
+  // The workbench draws its own two columns; in this screen it is the right-hand column.
+  side.querySelector(".workbench").style.gridTemplateColumns = "1fr";
+  document.addEventListener("keydown", function start(e) {
+    if (!root.isConnected) { document.removeEventListener("keydown", start); return; }
+    if (e.key.toLowerCase() === "n" && !e.ctrlKey && !e.altKey && !e.target.closest("input, textarea, select")) {
+      e.preventDefault();
+      form.elements.title.focus();
+    }
+  });
+  form.elements.title.focus();
+  return bench;
+}
