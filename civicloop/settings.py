@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     verify_limit_hours: float = 8.0
     # Grid cell size for generated grids, in square metres (万米单元网格).
     cell_area_m2: float = 10_000.0
+    # The message classifier built by `civicloop intake train` (default: in the package's data).
+    intake_model: Path | None = None
     attachments_dir: Path = Path("var/attachments")
     attachments_in_database: bool = False  # keep photos in the database instead of on disk
     attachment_max_bytes: int = 10 * 1024 * 1024

@@ -86,6 +86,7 @@ class Request:
     master_case_id: int | None = None
     extension_hours: float | None = None
     rating: Rating | None = None
+    category_id: int | None = None
 
 
 Guard = Callable[[CaseView, Actor, Request], "str | None"]  # returns why not, or None
@@ -101,6 +102,10 @@ def needs_department(case: CaseView, actor: Actor, req: Request) -> str | None:
 
 def needs_master(case: CaseView, actor: Actor, req: Request) -> str | None:
     return None if req.master_case_id is not None else "master_case_id: the case to merge into is required"
+
+
+def needs_category(case: CaseView, actor: Actor, req: Request) -> str | None:
+    return None if req.category_id is not None else "category: the new category is required"
 
 
 def lead_department(case: CaseView, actor: Actor, req: Request) -> str | None:
@@ -191,6 +196,10 @@ RULES: tuple[Transition, ...] = (
     T("register", "立案", {S.REPORTED}, S.REGISTERED, {R.DISPATCHER}),
     T("reject", "不予立案", {S.REPORTED}, S.REJECTED, {R.DISPATCHER}, needs_reason),
     T("merge", "合并", {S.REPORTED, S.REGISTERED}, S.MERGED, {R.DISPATCHER}, needs_master),
+    # 改类: the operator or dispatcher sets or corrects the category before the case goes out
+    # (or when it comes back); each such choice is kept as a labelled example (intake/).
+    T("reclassify", "改类", {S.REPORTED, S.REGISTERED, S.RETURN_REQUESTED}, None, {R.OPERATOR, R.DISPATCHER},
+      needs_category),
     T("dispatch", "派遣", {S.REGISTERED}, S.DISPATCHED, {R.DISPATCHER}, needs_department),
     T("accept", "签收", {S.DISPATCHED}, S.HANDLING, {R.HANDLER}, lead_department),
     T("return", "退回", {S.DISPATCHED}, S.RETURN_REQUESTED, {R.HANDLER}, lead_department, needs_reason),

@@ -59,6 +59,7 @@ class ActionIn(Strict):
     master_case_id: int | None = Field(None, ge=1, le=2**31 - 1)
     extension_hours: float | None = Field(None, gt=0, le=24 * 365)
     rating: RatingName | None = None
+    category: str | None = Field(None, max_length=200, description="reclassify: the category's id, code, path or name")
     expected_version: int | None = Field(None, ge=1, le=2**31 - 1,
                                          description="refuse (409) if the case has changed since this version")
 

@@ -210,6 +210,11 @@ def create_case(session: Session, data: NewCase, *, actor: Actor, now: dt.dateti
     from civicloop.categories import service as categories
 
     category_id = categories.category_id(session, data.category) if data.category is not None else None
+    suggestion = None
+    if category_id is None:  # the classifier fills it in when it is confident (intake/)
+        from civicloop.intake.service import keep_suggestion, suggest
+        suggestion = suggest(session, data.title, data.body)
+        category_id = suggestion.category_id if suggestion else None
     limits = clock.limits_for(session, category_id)
     case = CaseRecord({column.key: None for column in _COLUMNS})
     case.__dict__.update(
@@ -233,6 +238,8 @@ def create_case(session: Session, data: NewCase, *, actor: Actor, now: dt.dateti
         return _idempotent_replay(existing, fingerprint)
     _commit_change(session, case, action="report", actor=actor, now=now, changes={},
                    note=f"{CHANNELS[data.channel]}上报")
+    if suggestion is not None:
+        keep_suggestion(session, case.id, suggestion, now)
     session.execute(_SEARCH, {"case_id": case.id, "tokens": search_tokens(case.title + " " + case.body)})
     store_uploads(session, case_id=case.id, event_seq=case.version, uploads=attachments,
                   actor_id=actor.user_id, now=now)
@@ -257,6 +264,7 @@ class ActionInput:
     master_case_id: int | None = None
     extension_hours: float | None = None
     rating: str | None = None
+    category: str | int | None = None  # reclassify: id, code, path or name
     expected_version: int | None = None
     attachments: tuple[Upload, ...] = ()  # evidence that comes with the action (photos of the work)
 
@@ -325,9 +333,14 @@ def act(session: Session, case_ref: int | str, inp: ActionInput, *, actor: Actor
         rating = Rating(inp.rating) if inp.rating else None
     except ValueError:
         raise InvalidInput("rating", f"one of {', '.join(r.value for r in Rating)}, got {inp.rating!r}")
+    category_id = None
+    if inp.category is not None:
+        from civicloop.categories.service import category_id as find_category_id
+        category_id = find_category_id(session, inp.category)
     req = Request(note=inp.note or "", department_id=inp.department_id,
                   assisting_department_ids=tuple(inp.assisting_department_ids),
-                  master_case_id=inp.master_case_id, extension_hours=inp.extension_hours, rating=rating)
+                  master_case_id=inp.master_case_id, extension_hours=inp.extension_hours, rating=rating,
+                  category_id=category_id)
     view = _view(session, case, needs_assists=inp.action == "assist_feedback"
                  or (inp.action == "feedback" and case.assists_pending > 0))
     decision = decide(view, inp.action, actor, req)
@@ -412,6 +425,14 @@ def _close_with_master(session, case, req, actor, now):
 
 def _follow(session, case, req, actor, now):
     return {"merged_into_id": req.master_case_id}
+
+
+def _reclassify(session, case, req, actor, now):
+    from civicloop.intake.service import record_example
+
+    record_example(session, case_id=case.id, title=case.title, text=case.body, category_id=req.category_id,
+                   previous_category_id=case.category_id, actor_id=actor.user_id, now=now)
+    return {"category_id": req.category_id}
 
 
 def _dispatch(session, case, req, actor, now):
@@ -503,7 +524,7 @@ def _escalate(session, case, req, actor, now):
 
 
 EFFECTS = {
-    "register": _register, "reject": _close_clock, "merge": _merge, "dispatch": _dispatch,
+    "register": _register, "reject": _close_clock, "reclassify": _reclassify, "merge": _merge, "dispatch": _dispatch,
     "accept": _accept, "approve_return": _approve_return,
     "request_extension": _request_extension, "approve_extension": _approve_extension,
     "refuse_extension": _refuse_extension, "suspend": _suspend, "resume": _resume,

@@ -325,7 +325,8 @@ async def act(request: Request, ref: str, action: ActionName, principal: Current
             inp = service.ActionInput(action=action, note=body.note, department_id=body.department_id,
                                       assisting_department_ids=tuple(body.assisting_department_ids),
                                       master_case_id=body.master_case_id, extension_hours=body.extension_hours,
-                                      rating=body.rating, expected_version=body.expected_version,
+                                      rating=body.rating, category=body.category,
+                                      expected_version=body.expected_version,
                                       attachments=uploads)
             done = service.act(session, case.id, inp, actor=principal.actor, now=local_now())
             return case_out(session, done, principal)

@@ -21,7 +21,8 @@ def permissive_actor(role: Role) -> Actor:
     return Actor(user_id=1, role=role, department_id=DEPT, grid_codes=frozenset({GRID}))
 
 
-FULL = Request(note="原因", department_id=DEPT, master_case_id=99, extension_hours=8, rating=Rating.SATISFIED)
+FULL = Request(note="原因", department_id=DEPT, master_case_id=99, extension_hours=8, rating=Rating.SATISFIED,
+               category_id=3)
 
 
 @pytest.mark.parametrize("state", list(State))
@@ -70,6 +71,7 @@ def test_unknown_action():
     ("reject", Request(note="  "), "note"),
     ("merge", Request(), "master_case_id"),
     ("dispatch", Request(), "department_id"),
+    ("reclassify", Request(), "category"),
     ("request_extension", Request(note="x"), "extension_hours"),
     ("request_extension", Request(note="x", extension_hours=-2), "extension_hours"),
     ("suspend", Request(), "note"),
