@@ -1,0 +1,442 @@
+"""Assessment figures in SQL over `cases` and `case_events`: counts and rates for a period
+and a slice, the cases behind any figure, rankings and the annual paragraph.
+
+The definitions live in indicators.py; here each case is reduced to its facts (one row
+per case, `facts`), and every count is `SUM(CASE WHEN <all its facts match> …)` over the
+cases whose anchor date falls in the period — so a figure and the list of cases behind
+it come from the same condition and always agree."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import DateTime, and_, case, cast, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from civicloop.assess import indicators as ind
+from civicloop.assess.periods import Period
+from civicloop.cases.lifecycle import TERMINAL, Rating, Role, State
+from civicloop.cases.models import CHANNELS, Case, CaseEvent
+from civicloop.categories.models import Category
+from civicloop.departments.models import Department
+from civicloop.errors import InvalidInput, NotFound
+from civicloop.regions.models import GridCell, Region
+from civicloop.users.models import User
+
+# What a figure can be sliced by, and the column of the facts that says it.
+DIMENSIONS = {
+    "district": "district_code", "department": "lead_department_id", "street": "street_code",
+    "community": "community_code", "grid": "grid_code", "category": "category_code", "channel": "channel",
+    "grid_worker": None,  # the column depends on the count: indicators.Count.worker
+}
+DIMENSION_LABELS = {"district": "区", "department": "承办单位", "street": "街道", "community": "社区",
+                    "grid": "网格", "category": "类别", "channel": "渠道", "grid_worker": "网格员"}
+WORKER_COLUMNS = {ind.GRID_OWNER: "grid_worker_id", ind.REPORTER: "reporter_id", ind.VERIFIER: "verifier_id"}
+CATEGORY_LEVELS = (1, 2, 3)
+PAGE_MAX = 1000
+
+
+@dataclass(frozen=True)
+class Slice:
+    """One value of a dimension: the cases of department 12, of street 420106001, …"""
+    dimension: str
+    key: str
+
+    def __post_init__(self):
+        check_dimension(self.dimension, "slice")
+
+
+def check_dimension(name: str, field: str) -> str:
+    if name not in DIMENSIONS:
+        raise InvalidInput(field, f"unknown slice {name!r}; one of {', '.join(DIMENSIONS)}")
+    return name
+
+
+def check_indicator(key: str) -> str:
+    if key not in ind.COUNT and key not in ind.RATE:
+        raise InvalidInput("indicator", f"unknown indicator {key!r}; one of {', '.join(ind.INDICATORS)}")
+    return key
+
+
+# ---------------------------------------------------------------- one row of facts per case
+
+def _flag(condition):
+    return case((condition, 1), else_=0)
+
+
+def _not_later(dialect: str, moment, due_text):
+    """`moment` ≤ a time written in an event's JSON (ISO 8601): 1, else 0 (also when unknown)."""
+    if dialect == "sqlite":  # julianday reads both the stored and the ISO form
+        return _flag(func.julianday(moment) <= func.julianday(due_text))
+    return _flag(moment <= cast(due_text, DateTime))
+
+
+def facts(session: Session):
+    """A subquery with one row per case: its dimensions, anchor dates and 0/1 facts."""
+    dialect = session.get_bind().dialect.name
+    ev, c = CaseEvent.__table__, Case.__table__
+    deadline = ev.c.changes["deadline"].as_string()
+    per_case = (
+        select(
+            ev.c.case_id,
+            func.sum(_flag(ev.c.action == "return")).label("returns"),
+            func.sum(_flag(ev.c.action == "approve_extension")).label("extensions"),
+            func.min(case((ev.c.action == "dispatch", ev.c.at))).label("first_dispatch_at"),
+            # The first step's deadline (立案 and 派遣 share it) is in the intake's event.
+            func.max(case((ev.c.action == "report", deadline))).label("dispatch_due"),
+            # The verification that closed the case, and the deadline the feedback before it set.
+            func.max(case((and_(ev.c.action == "feedback", ev.c.at == c.c.fed_back_at), deadline))).label("verify_due"),
+            func.max(case((and_(ev.c.action == "verify_pass", ev.c.at == c.c.closed_at), ev.c.actor_id))
+                     ).label("verifier_id"),
+            func.max(case((and_(ev.c.action == "verify_pass", ev.c.at == c.c.closed_at), ev.c.actor_role))
+                     ).label("verifier_role"),
+        )
+        .join(c, c.c.id == ev.c.case_id)
+        .where(ev.c.action.in_(("return", "approve_extension", "dispatch", "report", "feedback", "verify_pass")))
+        .group_by(ev.c.case_id)
+        .subquery("per_case")
+    )
+    terminal = tuple(s.value for s in TERMINAL)
+    merged = c.c.merged_into_id.is_not(None)
+    closed = and_(c.c.state == State.CLOSED.value, ~merged)
+    opened = c.c.state.not_in(terminal)
+    fed_back = or_(c.c.fed_back_at.is_not(None), c.c.rework_count > 0)
+    overdue = c.c.overdue.is_(True)
+    returns = func.coalesce(per_case.c.returns, 0)
+    extensions = func.coalesce(per_case.c.extensions, 0)
+    return (
+        select(
+            c.c.id, c.c.reported_at, c.c.closed_at, c.c.district_code, c.c.lead_department_id, c.c.street_code,
+            c.c.community_code, c.c.grid_code, c.c.channel, Category.code.label("category_code"),
+            GridCell.worker_id.label("grid_worker_id"), c.c.created_by_id.label("reporter_id"),
+            per_case.c.verifier_id,
+            _flag(merged).label("merged"),
+            _flag(c.c.registered_at.is_not(None)).label("registered"),
+            _flag(c.c.state == State.REJECTED.value).label("rejected"),
+            _flag(c.c.dispatched_at.is_not(None)).label("dispatched"),
+            _flag(closed).label("closed"),
+            _flag(opened).label("open"),
+            _flag(overdue).label("overdue"),
+            _flag(or_(closed, and_(opened, overdue))).label("due"),
+            _flag(fed_back).label("fed_back"),
+            _flag(or_(fed_back, overdue)).label("handling_due"),
+            _flag(c.c.fed_back_at.is_not(None)).label("replied"),
+            _flag(c.c.rework_count > 0).label("reworked"),
+            _flag(returns > 0).label("returned"),
+            _flag(c.c.return_count > 0).label("wrongly_dispatched"),
+            _flag(and_(c.c.return_count == 0, c.c.rework_count == 0, returns == 0)).label("first_time"),
+            _flag(extensions > 0).label("extended"),
+            extensions.label("extensions"),
+            _flag(c.c.rating.is_not(None)).label("rated"),
+            _flag(c.c.rating == Rating.SATISFIED.value).label("satisfied"),
+            _flag(c.c.rating.in_((Rating.SATISFIED.value, Rating.BASICALLY_SATISFIED.value))
+                  ).label("satisfied_or_basic"),
+            _flag(c.c.channel == "patrol").label("patrol"),
+            case((c.c.registered_at.is_(None), 0),
+                 else_=_not_later(dialect, c.c.registered_at, per_case.c.dispatch_due)).label("registered_on_time"),
+            case((per_case.c.first_dispatch_at.is_(None), 0),
+                 else_=_not_later(dialect, per_case.c.first_dispatch_at, per_case.c.dispatch_due)
+                 ).label("dispatched_on_time"),
+            case((~closed, 0), else_=_not_later(dialect, c.c.closed_at, per_case.c.verify_due)
+                 ).label("verified_on_time"),
+            _flag(and_(closed, per_case.c.verifier_role == Role.GRID_WORKER.value)).label("verified_by_grid_worker"),
+        )
+        .select_from(c)
+        .outerjoin(per_case, per_case.c.case_id == c.c.id)
+        .outerjoin(Category, Category.id == c.c.category_id)
+        .outerjoin(GridCell, GridCell.code == c.c.grid_code)
+        .subquery("facts")
+    )
+
+
+def _matches(f, count: ind.Count):
+    return and_(*(f.c[name] == value for name, value in count.where.items()))
+
+
+def _in_period(f, count: ind.Count, period: Period):
+    column = f.c[count.anchor]
+    return and_(column >= period.begins, column < period.ends)
+
+
+def _column(f, dimension: str, count: ind.Count, level: int):
+    if dimension == "grid_worker":
+        return f.c[WORKER_COLUMNS[count.worker]]
+    if dimension == "category":
+        return func.substr(f.c.category_code, 1, 2 * level)
+    return f.c[DIMENSIONS[dimension]]
+
+
+def _slice_condition(f, where: Slice | None, count: ind.Count):
+    if where is None:
+        return literal(True)
+    if where.dimension == "category":  # a category with all its sub-categories
+        return f.c.category_code.like(where.key + "%")
+    key = int(where.key) if where.dimension in ("department", "grid_worker") else where.key
+    return _column(f, where.dimension, count, 1) == key
+
+
+# ---------------------------------------------------------------- resolving what is asked
+
+def resolve_slice(session: Session, dimension: str, ref: str, field: str = "slice") -> Slice:
+    """A slice from what a user typed: a department's code or id, a street's or community's
+    code, a grid cell, a category's code, path or name, a channel, a grid worker's username."""
+    check_dimension(dimension, field)
+    ref = (ref or "").strip()
+    if not ref:
+        raise InvalidInput(field, f"name the {dimension}")
+    if dimension == "department":
+        from civicloop.departments.service import get_department
+
+        found = session.get(Department, int(ref)) if ref.isdigit() and len(ref) <= 9 else None
+        return Slice(dimension, str((found or get_department(session, ref)).id))
+    if dimension in ("district", "street", "community"):
+        region = session.get(Region, ref)
+        if region is None or region.level != dimension:
+            raise NotFound(field, f"no {dimension} {ref!r}")
+        return Slice(dimension, ref)
+    if dimension == "grid":
+        if session.get(GridCell, ref) is None:
+            raise NotFound(field, f"no grid cell {ref!r}")
+        return Slice(dimension, ref)
+    if dimension == "category":
+        from civicloop.categories.service import find_category
+
+        return Slice(dimension, find_category(session, ref).code)
+    if dimension == "channel":
+        if ref not in CHANNELS:
+            raise InvalidInput(field, f"unknown channel {ref!r}; one of {', '.join(CHANNELS)}")
+        return Slice(dimension, ref)
+    user = session.get(User, int(ref)) if ref.isdigit() and len(ref) <= 9 else None
+    user = user or session.query(User).filter(User.username == ref).one_or_none()
+    if user is None or user.role != Role.GRID_WORKER.value:
+        raise NotFound(field, f"no grid worker {ref!r}")
+    return Slice(dimension, str(user.id))
+
+
+def _labels(session: Session, dimension: str, keys: list, level: int) -> dict:
+    keys = [k for k in keys if k is not None]
+    if not keys:
+        return {}
+    if dimension == "department":
+        return dict(session.execute(select(Department.id, Department.name).where(Department.id.in_(keys))).all())
+    if dimension in ("district", "street", "community"):
+        return dict(session.execute(select(Region.code, Region.name).where(Region.code.in_(keys))).all())
+    if dimension == "category":
+        return dict(session.execute(select(Category.code, Category.name).where(Category.code.in_(keys))).all())
+    if dimension == "channel":
+        return {k: CHANNELS.get(k, k) for k in keys}
+    if dimension == "grid_worker":
+        return dict(session.execute(select(User.id, User.name).where(User.id.in_(keys))).all())
+    return {k: k for k in keys}
+
+
+# ---------------------------------------------------------------- the figures
+
+@dataclass
+class Figures:
+    """The counts of one slice value, and the rates and score made from them."""
+    key: str | None
+    label: str
+    counts: dict[str, int]
+
+    @property
+    def rates(self) -> dict[str, float | None]:
+        return ind.rates_of(self.counts)
+
+
+def _zero() -> dict[str, int]:
+    return {c.key: 0 for c in ind.COUNTS}
+
+
+def _groups(dimension: str | None, where: Slice | None) -> dict[tuple, list[ind.Count]]:
+    """Counts that share their anchor and the columns they are grouped and filtered by run
+    as one query."""
+    groups: dict[tuple, list[ind.Count]] = {}
+    for count in ind.COUNTS:
+        worker = count.worker if "grid_worker" in (dimension, where and where.dimension) else None
+        groups.setdefault((count.anchor, worker), []).append(count)
+    return groups
+
+
+def _sum(f, count: ind.Count):
+    value = f.c[count.measure] if count.measure else literal(1)
+    return func.coalesce(func.sum(case((_matches(f, count), value), else_=0)), 0)
+
+
+def count_rows(session: Session, period: Period, *, by: str = "district", level: int = 1,
+               where: Slice | None = None, district: str | None = None) -> dict:
+    """{slice value: {count: n}} for the period; only values with cases appear."""
+    check_dimension(by, "by")
+    if level not in CATEGORY_LEVELS:
+        raise InvalidInput("level", f"a category level is 1, 2 or 3, got {level!r}")
+    f = facts(session)
+    out: dict = {}
+    for counts in _groups(by, where).values():
+        key = _column(f, by, counts[0], level) if by != "district" else f.c.district_code
+        query = (select(key.label("key"), *(_sum(f, c).label(c.key) for c in counts))
+                 .where(_in_period(f, counts[0], period), _slice_condition(f, where, counts[0]))
+                 .group_by(key))
+        if district is not None:
+            query = query.where(f.c.district_code == district)
+        for row in session.execute(query):
+            values = out.setdefault(row.key, _zero())
+            for c in counts:
+                values[c.key] += int(getattr(row, c.key))
+    return out
+
+
+def figures(session: Session, period: Period, *, by: str = "district", level: int = 1,
+            where: Slice | None = None, district: str | None = None) -> tuple[list[Figures], Figures]:
+    """The figures of every slice value that has cases in the period (largest first), and
+    the total over the whole slice — which is there, in zeros, when the period has none.
+
+    The total is counted on its own, not summed from the rows: by grid worker or by grid,
+    cases outside any worker's or cell's reach are in the total but in no row."""
+    rows = count_rows(session, period, by=by, level=level, where=where, district=district)
+    total_counts = _zero()
+    for counts in count_rows(session, period, by="district", where=where, district=district).values():
+        for key, value in counts.items():
+            total_counts[key] += value
+    labels = _labels(session, by, list(rows), level)
+    out = [Figures(None if key is None else str(key), labels.get(key) or _unknown(by, key), counts)
+           for key, counts in rows.items()]
+    out.sort(key=lambda r: (-r.counts["reported"], -r.counts["closed"], r.key or ""))
+    return out, Figures(where.key if where else None, "合计", total_counts)
+
+
+def _unknown(dimension: str, key) -> str:
+    return {"department": "（未派遣）", "grid_worker": "（无网格员）", "category": "（未分类）",
+            "grid": "（未定位网格）", "street": "（未定位）", "community": "（未定位）"}.get(dimension, "—") \
+        if key is None else str(key)
+
+
+# ---------------------------------------------------------------- the cases behind a figure
+
+@dataclass(frozen=True)
+class CaseLine:
+    id: int
+    number: str
+    title: str
+    state: str
+    channel: str
+    reported_at: dt.datetime
+    closed_at: dt.datetime | None
+    lead_department: str | None
+    overdue: bool
+    in_numerator: bool  # of a rate: counted above the line too; of a count: always
+
+
+@dataclass
+class Behind:
+    indicator: str
+    label: str
+    value: float | int | None
+    numerator: int
+    denominator: int | None  # None: the indicator is a count
+    total: int               # cases in the list (a count's `extensions` is a sum: see docs)
+    cases: list[CaseLine] = field(default_factory=list)
+
+
+def _case_ids(session: Session, f, count: ind.Count, period: Period, where: Slice | None,
+              district: str | None) -> select:
+    query = select(f.c.id, f.c.extensions).where(_in_period(f, count, period), _matches(f, count),
+                                                 _slice_condition(f, where, count))
+    return query.where(f.c.district_code == district) if district is not None else query
+
+
+def cases_behind(session: Session, indicator: str, period: Period, where: Slice | None = None, *,
+                 part: str | None = None, offset: int = 0, limit: int | None = None,
+                 district: str | None = None) -> Behind:
+    """The cases behind one figure: a count's cases, or a rate's denominator cases each
+    marked whether the numerator counts it too (`part` numerator/denominator narrows the
+    list). Oldest first; `offset`/`limit` page through it."""
+    check_indicator(indicator)
+    if part not in (None, "numerator", "denominator"):
+        raise InvalidInput("part", f"numerator or denominator, got {part!r}")
+    if offset < 0:
+        raise InvalidInput("offset", "must be 0 or more")
+    if limit is not None and not 0 < limit <= PAGE_MAX:
+        raise InvalidInput("limit", f"between 1 and {PAGE_MAX}")
+    f = facts(session)
+    rate = ind.RATE.get(indicator)
+    if rate is None:
+        count = ind.COUNT[indicator]
+        found = session.execute(_case_ids(session, f, count, period, where, district)).all()
+        ids = {r.id: True for r in found}
+        value = sum(r.extensions for r in found) if count.measure else len(found)
+        numerator, denominator, label = value, None, count.label
+    else:
+        above = {r.id for r in session.execute(_case_ids(session, f, ind.COUNT[rate.numerator], period, where,
+                                                         district))}
+        ids = {}
+        for key in rate.denominator:
+            for r in session.execute(_case_ids(session, f, ind.COUNT[key], period, where, district)):
+                ids[r.id] = r.id in above
+        numerator, denominator, label = len(above), len(ids), rate.label
+        value = ind.rate_value(numerator, denominator)
+        if part == "numerator":
+            ids = {i: True for i, flag in ids.items() if flag}
+    ordered = sorted(ids)
+    page = ordered[offset:offset + limit if limit is not None else None]
+    return Behind(indicator, label, value, numerator, denominator, len(ordered),
+                  _lines(session, page, ids))
+
+
+def _lines(session: Session, ids: list[int], flags: dict[int, bool]) -> list[CaseLine]:
+    if not ids:
+        return []
+    rows = session.execute(select(Case.id, Case.district_code, Case.reported_at, Case.title, Case.state, Case.channel,
+                                  Case.closed_at, Case.overdue, Department.name.label("department"))
+                           .outerjoin(Department, Department.id == Case.lead_department_id)
+                           .where(Case.id.in_(ids)).order_by(Case.id)).all()
+    return [CaseLine(r.id, f"{r.district_code}-{r.reported_at:%Y%m%d}-{r.id:06d}", r.title, r.state, r.channel,
+                     r.reported_at, r.closed_at, r.department, bool(r.overdue), flags[r.id]) for r in rows]
+
+
+# ---------------------------------------------------------------- rankings
+
+@dataclass
+class Ranked:
+    rank: int
+    figures: Figures
+    score: ind.Score
+    cases: int           # registered cases: the sample the score stands on
+    small_sample: bool
+
+
+RANKED_BY = ("department", "street")
+
+
+def ranking(session: Session, period: Period, *, by: str = "department", weights: dict[str, float] | None = None,
+            district: str | None = None) -> list[Ranked]:
+    """Units ranked on the lower bound of their 综合指标值's 95 % interval (indicators.score),
+    then on the number of cases: a unit with a few perfect cases ranks below one with many
+    nearly perfect ones. Units without a department or place are left out."""
+    if by not in RANKED_BY:
+        raise InvalidInput("by", f"rankings are by {' or '.join(RANKED_BY)}, got {by!r}")
+    weights = ind.check_weights(dict(weights)) if weights is not None else ind.DEFAULT_WEIGHTS
+    rows, _ = figures(session, period, by=by, district=district)
+    scored = [(r, ind.score(r.counts, weights)) for r in rows if r.key is not None]
+    scored.sort(key=lambda item: (-item[1].low, -item[0].counts["registered"], item[0].key))
+    return [Ranked(i, r, s, r.counts["registered"], r.counts["registered"] < ind.SMALL_SAMPLE)
+            for i, (r, s) in enumerate(scored, start=1)]
+
+
+# ---------------------------------------------------------------- the worst overdue cases
+
+def worst_overdue(session: Session, period: Period, *, limit: int = 10, district: str | None = None,
+                  now: dt.datetime) -> list[dict]:
+    """Open overdue cases of the period, longest past their handling deadline first."""
+    query = (select(Case.id, Case.district_code, Case.reported_at, Case.title, Case.state, Case.handle_deadline,
+                    Case.supervision_count, Case.escalation_level, Department.name.label("department"))
+             .outerjoin(Department, Department.id == Case.lead_department_id)
+             .where(Case.overdue.is_(True), Case.state.not_in(tuple(s.value for s in TERMINAL)),
+                    Case.merged_into_id.is_(None), Case.reported_at >= period.begins, Case.reported_at < period.ends)
+             .order_by(Case.handle_deadline.asc().nulls_last(), Case.id).limit(limit))
+    if district is not None:
+        query = query.where(Case.district_code == district)
+    return [{"id": r.id, "number": f"{r.district_code}-{r.reported_at:%Y%m%d}-{r.id:06d}", "title": r.title,
+             "state": r.state, "department": r.department, "handle_deadline": r.handle_deadline,
+             "days_late": round((now - r.handle_deadline).total_seconds() / 86400, 1) if r.handle_deadline else None,
+             "supervision_count": r.supervision_count, "escalation_level": r.escalation_level}
+            for r in session.execute(query)]
