@@ -1,6 +1,122 @@
-"""`civicloop reports …` commands."""
+"""`civicloop reports …`: read a government work report, and measure the reader against gold files."""
 from __future__ import annotations
 
-import typer
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
 
-app = typer.Typer(help="Read and evaluate government work reports.", no_args_is_help=True)
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from civicloop.reports import indicators, service
+from civicloop.reports.numbers import POST_QUALIFIER
+from civicloop.reports.reading import ReportReading
+
+app = typer.Typer(help="Read and evaluate government work reports (政府工作报告).", no_args_is_help=True)
+console = Console()
+
+KIND_LABELS = {"growth": "增速", "level": "总量", "ceiling": "上限", "floor": "下限", "qualitative": "定性"}
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def _target_value(t) -> str:
+    if t.kind == "qualitative":
+        return ""
+    verb = {"up": "增长 ", "down": "下降 "}.get(t.direction or "", "")
+    after = t.qualifier in POST_QUALIFIER.split("|")
+    text = f"{verb}{_number(t.value)}{t.unit or ''}{t.qualifier if after else ''}"
+    if t.qualifier and not after:
+        text = f"{t.qualifier} {text}"
+    return text + (f" → {_number(t.level.value)}{t.level.unit}" if t.level else "")
+
+
+def _show(reading: ReportReading) -> None:
+    m = reading.metadata
+    console.print(f"[bold]{m.title or '政府工作报告'}[/bold]")
+    facts = [("区", m.district), ("会议", m.meeting), ("报告日期", m.delivered_on), ("回顾年度", m.report_year),
+             ("计划年度", m.plan_year), ("报告人", " ".join(filter(None, (m.speaker_title, m.speaker))) or None),
+             ("来源", " ".join(str(x) for x in (m.published_by, m.published_on) if x) or None)]
+    console.print("  ".join(f"{label}: {value}" for label, value in facts if value))
+    table = Table(title=f"主要预期目标 ({len(reading.targets)})", title_justify="left")
+    for column in ("指标", "原文名称", "类型", "目标"):
+        table.add_column(column)
+    for t in reading.targets:
+        table.add_row(indicators.standard_name(t.indicator) or "—", t.name, KIND_LABELS[t.kind], _target_value(t))
+    console.print(table)
+    table = Table(title=f"实事 ({len(reading.commitments)})", title_justify="left")
+    for column in ("#", "事项", "数量", "责任单位"):
+        table.add_column(column)
+    for c in reading.commitments:
+        amounts = ", ".join(f"{_number(q.value)}{q.unit}{' ' + q.thing if q.thing else ''}" for q in c.quantities)
+        table.add_row(str(c.number), c.title, amounts, c.owner or "")
+    console.print(table)
+    if reading.figures:
+        table = Table(title=f"上年完成情况 ({len(reading.figures)})", title_justify="left")
+        for column in ("指标", "原文名称", "完成", "增长"):
+            table.add_column(column)
+        for f in reading.figures:
+            table.add_row(indicators.standard_name(f.indicator) or "—", f.name, f"{_number(f.value)}{f.unit or ''}",
+                          "" if f.growth is None else f"{f.growth:g}%" + (" (预计)" if f.estimated else ""))
+        console.print(table)
+    if reading.glossary:
+        console.print(f"[bold]名词解释[/bold] ({len(reading.glossary)}): "
+                      + "、".join(g.term for g in reading.glossary))
+    for u in reading.unparsed:
+        console.print(f"[yellow]未能解析[/yellow] ({u.kind}, {u.reason}): {u.source.text[:80]}")
+
+
+FormatOption = Annotated[Format, typer.Option("--format", help="text: a summary; json: all the data")]
+
+
+@app.command("read")
+def read_(file: Path, format: FormatOption = Format.text) -> None:
+    """Read FILE (a report as found on the web; UTF-8, UTF-16 or GB18030) into targets,
+    实事 commitments, achieved figures and the glossary."""
+    reading = service.read_file(file)
+    if format is Format.json:
+        typer.echo(json.dumps(reading.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        _show(reading)
+
+
+def _ratio(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+@app.command()
+def evaluate(gold: Annotated[Path, typer.Option("--gold", help="folder of gold files (<stem>.json)")],
+             reports: Annotated[Path | None, typer.Option("--reports", help="folder of the reports (<stem>.txt); "
+                                                                            "default: the gold folder")] = None,
+             format: FormatOption = Format.text) -> None:
+    """Precision, recall and F1 of targets and 实事 items against gold files, per file and overall."""
+    result = service.evaluate(gold, reports)
+    rows = [(f.name, f.targets, f.commitments, f.metadata) for f in result.files]
+    rows.append(("overall", result.total("targets"), result.total("commitments"), result.total("metadata")))
+    if format is Format.json:
+        typer.echo(json.dumps([{"file": name, **{part: {"found": s.found, "gold": s.gold, "matched": s.matched,
+                                                         "precision": s.precision, "recall": s.recall, "f1": s.f1}
+                                                  for part, s in (("targets", t), ("commitments", c), ("metadata", m))}}
+                               for name, t, c, m in rows], ensure_ascii=False, indent=1))
+        return
+    table = Table(title="reader against gold", title_justify="left")
+    for column in ("file", "targets P", "R", "F1", "实事 P", "R", "F1", "metadata"):
+        table.add_column(column, justify="left" if column == "file" else "right")
+    for name, t, c, m in rows:
+        table.add_row(name, _ratio(t.precision), _ratio(t.recall), _ratio(t.f1), _ratio(c.precision),
+                      _ratio(c.recall), _ratio(c.f1), f"{m.matched}/{m.gold}")
+    console.print(table)
+    for f in result.files:
+        for missed in f.missed_targets:
+            console.print(f"{f.name}: target not found: {missed}")
+        for missed in f.missed_commitments:
+            console.print(f"{f.name}: 实事 not found: {missed}")

@@ -4,6 +4,7 @@ Where numbers were lost on the way to the web (①② … ⑤ with ③④ gone),
 gap become the missing items, as many as the gap holds."""
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 
@@ -90,22 +91,33 @@ def _inline_items(span: Span, announced: int | None) -> list[Span]:
         for k, (_, end, number) in enumerate(marks):
             stop = marks[k + 1][0] if k + 1 < len(marks) else len(span.text)
             piece = Span(span.text[end:stop], span.start + end, span.start + stop)
-            following = marks[k + 1][2] if k + 1 < len(marks) else max(announced or number, number)
+            following = marks[k + 1][2] if k + 1 < len(marks) else max(announced or number, number) + 1
             pieces += _fill_gap(piece, following - number)
         return pieces
     return []
 
 
+# Where a lost mark took its full stop with it, a new item's verb follows the last word of
+# the one before (…管理服务通过麻布山…): a place to split, in a gap only.
+_RUN_ON = re.compile(r"(?<=[\u4e00-\u9fff”])(?=(?:通过|新建|建设|改造|改扩建|提质改造|实施|推进|开展|启动|解决|新增|建成|设置|"
+                     r"打造|完善|加快|组织|举办)(?!任务|工作|项目|资金|水平|进度|标准|管理|力度|规划|用地|单位|情况)"
+                     r"[^,,。;;:]{4,})")
+_RUN_ON_MIN_CLAUSE = 6
+
+
 def _fill_gap(piece: Span, holds: int) -> list[Span]:
-    """A piece that should hold `holds` items because their numbers were lost: its sentences,
-    the first ones kept together when there are more sentences than items."""
-    parts = split(piece, SENTENCE_END)
-    if holds <= 1 or len(parts) <= 1:
+    """A piece that should hold `holds` items because their marks were lost, cut in
+    `holds - 1` places: first where one item runs into the next, then at sentence ends from
+    the last one back (the first sentences stay together)."""
+    if holds <= 1:
         return [piece]
-    if len(parts) > holds:
-        head = parts[:len(parts) - holds + 1]
-        parts = [Span("".join(p.text for p in head), head[0].start, head[-1].end), *parts[len(head):]]
-    return parts
+    run_ons = [m.start() for m in _RUN_ON.finditer(piece.text)
+               if len(re.split(r"[,,;;。、:]", piece.text[:m.start()])[-1]) >= _RUN_ON_MIN_CLAUSE]
+    sentence_ends = [p.end - piece.start for p in split(piece, SENTENCE_END)][:-1]
+    cuts = sorted((run_ons + sentence_ends[::-1])[:holds - 1])
+    bounds = [0, *cuts, len(piece.text)]
+    return [Span(piece.text[a:b], piece.start + a, piece.start + b) for a, b in itertools.pairwise(bounds)
+            if piece.text[a:b].strip(" ,;。、:")]
 
 
 def _paragraph_items(following: list[Span]) -> list[Span]:

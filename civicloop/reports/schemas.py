@@ -1,0 +1,146 @@
+"""What the report endpoints take and give, and the shape of gold annotation files (pydantic)."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from civicloop.api.schemas import ApiModel
+
+TEXT_MAX_CHARS = 1_000_000
+
+
+class ReadIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=TEXT_MAX_CHARS, description="the report's text, as found")
+
+
+class SourceOut(BaseModel):
+    text: str = Field(description="the sentence exactly as in the text sent")
+    start: int = Field(description="offset of its first character in the text sent (decoded, for a file)")
+    end: int
+
+
+class QuantityOut(BaseModel):
+    value: float
+    unit: str
+    thing: str | None = None
+
+
+class TargetOut(BaseModel):
+    indicator: str | None = Field(description="key of the standard indicator (data/report-indicators.csv)")
+    name: str = Field(description="the report's own wording")
+    kind: Literal["growth", "level", "ceiling", "floor", "qualitative"]
+    value: float | None
+    unit: str | None
+    qualifier: str | None = Field(description="左右, 以上, 以内, 力争 …")
+    direction: Literal["up", "down"] | None
+    level: QuantityOut | None = Field(description="the absolute level when given with a growth")
+    source: SourceOut
+
+
+class CommitmentOut(BaseModel):
+    number: int
+    title: str
+    text: str
+    quantities: list[QuantityOut]
+    owner: str | None
+    source: SourceOut
+
+
+class FigureOut(BaseModel):
+    indicator: str | None
+    name: str
+    value: float | None
+    unit: str | None
+    growth: float | None = Field(description="percent; negative for a fall")
+    estimated: bool
+    source: SourceOut
+
+
+class GlossaryOut(BaseModel):
+    term: str
+    explanation: str
+    source: SourceOut
+
+
+class UnparsedOut(BaseModel):
+    kind: Literal["target", "commitment"]
+    reason: str
+    source: SourceOut
+
+
+class MetadataOut(BaseModel):
+    title: str | None
+    district: str | None
+    meeting: str | None
+    delivered_on: dt.date | None
+    report_year: int | None
+    plan_year: int | None
+    speaker: str | None
+    speaker_title: str | None
+    published_by: str | None
+    published_on: dt.date | None
+
+
+class ReadingOut(ApiModel):
+    metadata: MetadataOut
+    targets: list[TargetOut]
+    commitments: list[CommitmentOut]
+    figures: list[FigureOut]
+    glossary: list[GlossaryOut]
+    unparsed: list[UnparsedOut]
+    characters: int
+
+
+# ------------------------------------------------------------------ gold annotations
+
+class GoldSource(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1)
+    start: int = Field(ge=0)
+    end: int = Field(ge=1)
+
+
+class GoldMetadata(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    district: str | None
+    meeting: str | None
+    delivered_on: dt.date | None
+    report_year: int | None
+    plan_year: int | None
+    speaker: str | None
+    speaker_title: str | None
+
+
+class GoldTarget(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    indicator: str | None
+    name: str
+    kind: Literal["growth", "level", "ceiling", "floor", "qualitative"]
+    value: float | None
+    unit: str | None
+    qualifier: str | None
+    direction: Literal["up", "down"] | None
+    level: QuantityOut | None
+    source: GoldSource
+
+
+class GoldCommitment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    number: int = Field(ge=1)
+    title: str
+    quantities: list[QuantityOut]
+    owner: str | None
+    source: GoldSource
+
+
+class GoldFile(BaseModel):
+    """One report's hand-made annotation (docs/reports.md)."""
+    model_config = ConfigDict(extra="forbid")
+    file: str
+    notes: str | None = None
+    metadata: GoldMetadata
+    targets: list[GoldTarget]
+    commitments: list[GoldCommitment]
