@@ -76,7 +76,9 @@ def group(reports: list[Report], *, now: dt.datetime | None = None, half_life_da
     vectors = _vectors(reports, found)
     blocks = _blocks(reports, found)
     seconds = np.array([r.at.timestamp() for r in reports])
-    links = _links(vectors, blocks, seconds, (threshold, estate_threshold), link_days * 86400.0, progress)
+    estates = [frozenset(p.key for p in places if placenames.is_estate(p.key)) for places in found]
+    links = _links(vectors, blocks, seconds, estates, (threshold, estate_threshold), link_days * 86400.0,
+                   progress)
     n = len(reports)
     if links:
         rows, cols = np.array(links, dtype=np.int64).T
@@ -126,11 +128,15 @@ def _slices(indices: list[int], seconds: np.ndarray) -> Iterable[list[int]]:
         yield ordered[start:start + MAX_BLOCK]
 
 
-def _links(vectors, blocks: list[tuple[str, list[int]]], seconds: np.ndarray, thresholds: tuple[float, float],
-           window: float, progress: Callable[[int, int], None] | None) -> list[tuple[int, int]]:
+def _links(vectors, blocks: list[tuple[str, list[int]]], seconds: np.ndarray, estates: list[frozenset[str]],
+           thresholds: tuple[float, float], window: float,
+           progress: Callable[[int, int], None] | None) -> list[tuple[int, int]]:
+    """Pairs of one block alike enough and close enough in time. On a road or in a street,
+    two reports that each name an estate, and not the same one, are about two places."""
     links: list[tuple[int, int]] = []
     for done, (key, block) in enumerate(blocks, start=1):
-        threshold = thresholds[1] if placenames.is_estate(key) else thresholds[0]
+        estate = placenames.is_estate(key)
+        threshold = thresholds[1] if estate else thresholds[0]
         for piece in _slices(block, seconds):
             index = np.array(piece)
             sub = vectors[index]
@@ -138,7 +144,10 @@ def _links(vectors, blocks: list[tuple[str, list[int]]], seconds: np.ndarray, th
             keep = (similar.row < similar.col) & (similar.data >= threshold)
             rows, cols = index[similar.row[keep]], index[similar.col[keep]]
             near = np.abs(seconds[rows] - seconds[cols]) <= window
-            links.extend(zip(rows[near].tolist(), cols[near].tolist()))
+            pairs = zip(rows[near].tolist(), cols[near].tolist())
+            links.extend(pairs if estate else
+                         ((a, b) for a, b in pairs if not (estates[a] and estates[b]
+                                                           and estates[a].isdisjoint(estates[b]))))
         if progress is not None:
             progress(done, len(blocks))
     return links

@@ -59,7 +59,10 @@ def hot_cases(session: Session, actor: Actor, *, district_code: str, days: int, 
     may see; heat halves every `days` days of a topic's quiet."""
     district_code = check_district_code(district_code)
     check_window(days, top)
-    since = until - dt.timedelta(days=days)
+    try:
+        since = until - dt.timedelta(days=days)
+    except OverflowError:
+        raise InvalidInput("until", f"{until:%Y-%m-%d} leaves no {days} days before it") from None
     where = [Case.district_code == district_code, Case.reported_at > since, Case.reported_at <= until,
              Case.state.not_in(NOT_REPORTS)]
     scope = scope_condition(actor)
@@ -154,3 +157,11 @@ def hot_messages(reports: list[Report], *, top: int, days: int | None = None,
     if days is not None:
         reports = [r for r in reports if r.at > since]
     return _result(reports, top=top, since=since, until=until, half_life_days=days, progress=progress)
+
+
+def cases_behind(session: Session, topics: list[Topic]) -> dict[int, object]:
+    """The rows (id, number's parts, title, state, grid) of the cases behind `topics`, by id."""
+    ids = sorted({int(ref) for topic in topics for ref in topic.refs})
+    rows = session.execute(select(Case.id, Case.district_code, Case.reported_at, Case.title, Case.state,
+                                  Case.grid_code).where(Case.id.in_(ids))).all() if ids else []
+    return {row.id: row for row in rows}
