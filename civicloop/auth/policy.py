@@ -61,6 +61,8 @@ PERMISSIONS = {
     # Duplicates (duplicates/): those who take cases in and register them look for the
     # case a new one repeats; the merge itself is the lifecycle's (dispatchers).
     "duplicates.check": frozenset({R.OPERATOR, R.DISPATCHER}),
+    # Hot issues (hot/): those who watch the district's cases, and departments over their own.
+    "hot.read": frozenset({R.DISPATCHER, R.SUPERVISOR, R.ASSESSOR, R.HANDLER}),
     # The notification outbox holds reporters' phones: admins only, masked even then.
     "notifications.read": frozenset({R.ADMIN}),
 }

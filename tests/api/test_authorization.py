@@ -87,6 +87,8 @@ MATRIX = {
     ("GET", "/open311/v2/tokens/{token}.{fmt}"): (EVERYONE, None),
     ("POST", "/open311/v2/servicerequestupdates.{fmt}"): (NOBODY, "api_key"),
     ("GET", "/open311/v2/servicerequestupdates.{fmt}"): (EVERYONE, None),
+    ("GET", "/api/v1/hot-issues"): (frozenset({"dispatcher", "supervisor", "assessor", "handler", "handler_zj"}),
+                                    None),
     ("GET", "/healthz"): (EVERYONE, None),
     ("GET", "/readyz"): (EVERYONE, None),
     ("GET", "/metrics"): (EVERYONE, None),
