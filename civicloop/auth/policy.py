@@ -63,6 +63,8 @@ PERMISSIONS = {
     "duplicates.check": frozenset({R.OPERATOR, R.DISPATCHER}),
     # Hot issues (hot/): those who watch the district's cases, and departments over their own.
     "hot.read": frozenset({R.DISPATCHER, R.SUPERVISOR, R.ASSESSOR, R.HANDLER}),
+    # Reading a work report into targets and 实事 (reports/): those who plan, supervise and assess.
+    "reports.read": frozenset({R.ADMIN, R.SUPERVISOR, R.ASSESSOR}),
     # The notification outbox holds reporters' phones: admins only, masked even then.
     "notifications.read": frozenset({R.ADMIN}),
 }

@@ -49,7 +49,10 @@ def find_commitments(clean_text: str, source: Callable[[int, int], Source],
                 continue
             count = _COUNT.search(sentence.text)
             announced = _number("digit", count.group("n")) if count else None
-            rest = Span(para.text[sentence.end - para.start:], sentence.end, para.end)
+            # The list starts after the announcement's colon (…实事:一是…) or its full stop.
+            colon = re.compile(r"[::]").search(sentence.text, ANNOUNCEMENT.search(sentence.text).end())
+            end = sentence.start + colon.end() if colon else sentence.end
+            rest = Span(para.text[end - para.start:], end, para.end)
             found = _inline_items(rest, announced) or _paragraph_items(paras[i + 1:])
             fresh = [s for s in found if all(s.text != seen.text for seen in items)]
             if found and not fresh:

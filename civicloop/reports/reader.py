@@ -53,26 +53,26 @@ def read(text: str) -> ReportReading:
     source = cleaned.source
     plan_start = _plan_start(body)
     targets, missed_targets = find_targets(body, source)
-    commitments, missed_commitments = find_commitments(body, source, plan_start)
+    commitments, missed_commitments = find_commitments(body, source, 0 if plan_start is None else plan_start)
     return ReportReading(
         metadata=_metadata(cleaned),
         targets=tuple(targets),
         commitments=tuple(commitments),
-        figures=tuple(find_figures(body, source, 0, plan_start)),
+        figures=tuple(find_figures(body, source, 0, len(body) if plan_start is None else plan_start)),
         glossary=tuple(find_glossary(body, source)),
         unparsed=tuple(missed_targets + missed_commitments),
         characters=len(text),
     )
 
 
-def _plan_start(body: str) -> int:
+def _plan_start(body: str) -> int | None:
     """Where the plan for the coming year begins: its heading, or the announcement of its
-    targets; the end of the text when neither is found."""
+    targets; None when neither is found."""
     starts = [p.start for p in paragraphs(body) if _PLAN_HEADING.match(p.text) or _PLAN_YEAR.search(p.text[:40])]
     starts += [s.start for s in target_spans(body)]
     review = _REVIEW_YEAR.search(body)
     starts = [s for s in starts if review is None or s > review.start()]
-    return min(starts, default=len(body))
+    return min(starts, default=None)
 
 
 def _date(m: re.Match | None) -> date | None:

@@ -47,7 +47,7 @@ def _figure(clause: Span, following: Span | None, source: Callable[[int, int], S
                   and (growth is None or m.start() < growth.start())), None)
     end = clause.end
     if growth is None and following is not None and not indicators.find(following.text):
-        growth = _GROWTH.match(following.text.strip())
+        growth = _GROWTH.match(re.sub(r"^(?:同比|比上年|较上年|年均)", "", following.text.strip()))
         end = following.end if growth else end
     if level is None and growth is None:
         return None

@@ -1,6 +1,94 @@
-"""HTTP endpoints of reports/."""
+"""HTTP endpoints of reports/: a work report read into targets, 实事 commitments, figures
+and its glossary. Reading touches no table; it needs a staff role that plans or assesses."""
 from __future__ import annotations
 
-from fastapi import APIRouter
+from dataclasses import asdict
 
-router = APIRouter()
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+
+from civicloop.api.deps import allowed
+from civicloop.errors import InvalidInput, UnsupportedType
+from civicloop.reports import service
+from civicloop.reports.reader import read, read_bytes
+from civicloop.reports.reading import ReportReading
+from civicloop.reports.schemas import ReadIn, ReadingOut
+from civicloop.reports.text import looks_like_chinese_text
+
+router = APIRouter(tags=["reports"])
+ReportReader = allowed("reports.read")
+
+_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": ReadIn.model_json_schema()},
+    "text/plain": {"schema": {"type": "string", "description": "the report's bytes (UTF-8, UTF-16 or GB18030)"}},
+    "multipart/form-data": {"schema": {"type": "object", "properties": {
+        "file": {"type": "string", "format": "binary", "description": "a report file (UTF-8, UTF-16 or GB18030)"},
+        "text": {"type": "string", "description": "or the report's text"}}}}}}}
+
+
+async def _body(request: Request) -> bytes:
+    """The body, refused with 413 as soon as it passes the cap (before it is all read when
+    the client says its length)."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit():
+        service.check_size(int(declared), "body")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        service.check_size(size, "body")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post("/reports/read", response_model=ReadingOut, openapi_extra=_BODY,
+             summary="Read a government work report (staff who plan or assess)")
+async def read_report(request: Request, principal: ReportReader) -> ReadingOut:
+    """The report as JSON `{"text": …}`, as a `text/plain` body, or as a multipart `file`
+    (or `text`) field. Every item carries its sentence with offsets into the text sent
+    (for bytes: into the decoded text). Empty, binary or undecodable input is refused
+    (422/415) naming the field; more than 4 MB is refused with 413."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    raw = await _body(request)
+    if content_type in ("application/json", ""):
+        try:
+            body = ReadIn.model_validate_json(raw or b"{}")
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise InvalidInput(".".join(map(str, first["loc"])) or "body", first["msg"]) from None
+        reading = read(_checked_text(body.text, "text"))
+    elif content_type == "text/plain":
+        reading = read_bytes(raw, "body")
+    elif content_type == "multipart/form-data":
+        reading = await _read_form(request, raw)
+    else:
+        raise UnsupportedType("content-type", f"send application/json, text/plain or multipart/form-data, "
+                                              f"not {content_type!r}")
+    return ReadingOut.model_validate(asdict(reading))
+
+
+def _checked_text(text: str, field: str) -> str:
+    if not text.strip():
+        raise InvalidInput(field, "is empty")
+    if not looks_like_chinese_text(text):
+        raise InvalidInput(field, "is not the Chinese text of a report (control characters, or too little Chinese)")
+    return text
+
+
+async def _read_form(request: Request, raw: bytes) -> ReportReading:
+    async def replay():
+        yield raw
+        yield b""
+
+    try:
+        form = await MultiPartParser(request.headers, replay(), max_files=1, max_fields=5,
+                                     max_part_size=service.MAX_REPORT_BYTES).parse()
+    except MultiPartException as exc:
+        raise InvalidInput("body", f"not a readable multipart form: {exc}") from None
+    upload, text = form.get("file"), form.get("text")
+    if isinstance(upload, UploadFile):
+        return read_bytes(await upload.read(), upload.filename or "file")
+    if isinstance(text, str):
+        return read(_checked_text(text, "text"))
+    raise InvalidInput("file", "send the report as a 'file' part (or a 'text' field)")

@@ -89,6 +89,7 @@ MATRIX = {
     ("GET", "/open311/v2/servicerequestupdates.{fmt}"): (EVERYONE, None),
     ("GET", "/api/v1/hot-issues"): (frozenset({"dispatcher", "supervisor", "assessor", "handler", "handler_zj"}),
                                     None),
+    ("POST", "/api/v1/reports/read"): (frozenset({"supervisor", "assessor", "admin"}), None),
     ("GET", "/healthz"): (EVERYONE, None),
     ("GET", "/readyz"): (EVERYONE, None),
     ("GET", "/metrics"): (EVERYONE, None),

@@ -1,0 +1,108 @@
+"""The reader is built for reports it has not seen: the real reports re-typeset (full-width
+punctuation and digits, other numbering, CRLF, page chrome, GB18030) read the same, and a
+report written in another house style (targets one per line, 实事 as 一是…二是…, owners
+named) is read as a person would."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from civicloop.reports.reader import read, read_bytes
+from tests.reports.conftest import report_text
+
+FULL_WIDTH = str.maketrans({c: chr(ord(c) + 0xFEE0) for c in ",:;()!?%0123456789"})
+CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"
+
+
+def retypeset(text: str, numbering: str) -> str:
+    """The same report as another site would print it."""
+    lines = []
+    for line in text.splitlines():
+        body = line.strip()
+        m = re.match(r"^(\d{1,2})、", body)
+        if m:
+            n = int(m.group(1))
+            mark = {"paren": f"({n})", "circled": CIRCLED[n - 1], "chinese": "一二三四五六七八九十"[n - 1] + "、",
+                    "dot": f"{n}."}[numbering]
+            body = mark + body[m.end():]
+        lines.append("\u3000\u3000" + body.translate(FULL_WIDTH) if body else "")
+    return ("来源:区政府办公室  发布时间:2013-02-01  浏览量:1234\r\n\r\n" + "\r\n".join(lines)
+            + "\r\n【打印本页】  【关闭窗口】\r\n")
+
+
+def summary(reading):
+    return ([(t.indicator, t.name, t.kind, t.value, t.unit, t.qualifier, t.direction, t.level) for t in reading.targets],
+            [(c.title.translate(FULL_WIDTH), len(c.quantities), tuple(q.value for q in c.quantities))
+             for c in reading.commitments])
+
+
+@pytest.mark.parametrize("stem", ["000_ffec1ac142b8e965", "004_d4abb190f6768d14", "003_34836e24406d3407"])
+@pytest.mark.parametrize("numbering", ["paren", "circled", "chinese", "dot"])
+def test_a_retypeset_report_in_gb18030_reads_the_same(stem, numbering):
+    original = read(report_text(stem))
+    variant = retypeset(report_text(stem), numbering)
+    reading = read_bytes(variant.encode("gb18030"), f"{stem}.txt")
+    assert summary(reading) == summary(original)
+    assert len(reading.commitments) == len(original.commitments)
+    for item in [*reading.targets, *reading.commitments]:
+        assert variant[item.source.start:item.source.end] == item.source.text
+
+
+OTHER_STYLE = """首页 > 政务公开 > 政府工作报告
+政府工作报告
+——2025年1月8日在示范市新城区第五届人民代表大会第六次会议上
+新城区人民政府代理区长　王建国
+各位代表：
+一、2024年工作回顾
+全区地区生产总值完成810.5亿元，同比增长5.2%；一般公共预算收入达到56.3亿元，增长3.1%。城镇新增就业1.2万人。
+二、2025年工作安排
+2025年经济社会发展的主要预期目标为：
+（一）地区生产总值增长5%左右；
+（二）一般公共预算收入增长3%；
+（三）城镇调查失业率控制在5.5%以内；
+（四）居民人均可支配收入增长与经济增长基本同步；
+（五）单位地区生产总值能耗下降2.5%。
+围绕上述目标，重点抓好以下工作。
+今年，区政府将继续办好五项民生实事：一是新增普惠性幼儿园学位1200个；二是改造老旧小区45个，由区住房城乡建设委牵头实施；三是新建社区养老服务驿站12家；四是完成3000户燃气用户安全改造；五是新建口袋公园和小微绿地20处。
+各位代表，让我们团结一心，为建设美好新城区而努力奋斗！
+"""
+
+
+def test_a_report_in_another_house_style():
+    reading = read(OTHER_STYLE)
+    meta = reading.metadata
+    assert (meta.district, meta.meeting, meta.delivered_on.isoformat(), meta.report_year, meta.plan_year,
+            meta.speaker, meta.speaker_title) == ("示范市新城区", "示范市新城区第五届人民代表大会第六次会议",
+                                                   "2025-01-08", 2024, 2025, "王建国", "代理区长")
+    assert [(t.indicator, t.kind, t.value, t.qualifier, t.direction) for t in reading.targets] == [
+        ("gdp", "growth", 5, "左右", "up"),
+        ("general_budget_revenue", "growth", 3, None, "up"),
+        ("surveyed_unemployment_rate", "ceiling", 5.5, "以内", None),
+        ("per_capita_income", "qualitative", None, None, None),
+        ("energy_intensity", "growth", 2.5, None, "down")]
+    items = reading.commitments
+    assert [c.number for c in items] == [1, 2, 3, 4, 5]
+    assert [(q.value, q.unit, q.thing) for q in items[0].quantities] == [(1200, "个", "普惠性幼儿园学位")]
+    assert items[1].owner == "区住房城乡建设委"
+    assert [(q.value, q.unit) for q in items[4].quantities] == [(20, "处")]
+    figures = {f.indicator: (f.value, f.unit, f.growth) for f in reading.figures}
+    assert figures["gdp"] == (810.5, "亿元", 5.2)
+    assert figures["general_budget_revenue"] == (56.3, "亿元", 3.1)
+    for item in [*reading.targets, *items, *reading.figures]:
+        assert OTHER_STYLE[item.source.start:item.source.end] == item.source.text
+
+
+def test_a_text_with_no_targets_or_commitments_reads_empty():
+    reading = read("各位代表：现在，我代表区人民政府向大会报告工作。今年我们将继续努力。")
+    assert (reading.targets, reading.commitments, reading.figures, reading.glossary) == ((), (), (), ())
+
+
+def test_a_list_of_commitments_one_paragraph_each_with_an_owner():
+    text = ("区政府将集中力量办好以下民生实事：\n1. 新建公共停车场3处，新增停车泊位800个，由区交通运输局负责。\n"
+            "2. 完成积水点改造15处。\n3. 为60岁以上老年人免费体检。\n各位代表，任务艰巨。")
+    items = read(text).commitments
+    assert [c.title for c in items] == ["新建公共停车场3处", "完成积水点改造15处", "为60岁以上老年人免费体检"]
+    assert items[0].owner == "区交通运输局"
+    assert [(q.value, q.unit, q.thing) for q in items[0].quantities] == [(3, "处", "公共停车场"),
+                                                                       (800, "个", "停车泊位")]
