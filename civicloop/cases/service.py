@@ -190,7 +190,15 @@ def _locate(session: Session, data: NewCase) -> dict:
             raise InvalidInput("grid_code", f"no grid cell {data.grid_code} in district {data.district_code}")
         return dict(lon=cell.center_lon, lat=cell.center_lat, grid_code=cell.code,
                     community_code=cell.community_code, street_code=cell.community_code[:9])
-    return {}  # an address only: located later (intake) or by the dispatcher
+    from civicloop.addresses.service import locate_case_address
+
+    # An address only: its grid, community and street from the standard address registry
+    # when it names one address for sure (no point: the registry's is not the caller's).
+    match = locate_case_address(session, data.district_code, data.address)
+    found = match.address
+    place = dict(grid_code=found.grid_code, community_code=found.community_code,
+                 street_code=found.street_code) if found else {}
+    return place | {"address_match": match}
 
 
 def create_case(session: Session, data: NewCase, *, actor: Actor, now: dt.datetime,
@@ -226,6 +234,7 @@ def create_case(session: Session, data: NewCase, *, actor: Actor, now: dt.dateti
         idempotency_key=data.idempotency_key, request_hash=fingerprint, extension_hours=0.0, warning="green",
         escalation_level=0, overdue=False, return_count=0, rework_count=0, supervision_count=0,
         **_locate(session, data))
+    match = case.__dict__.pop("address_match", None)
     case.__dict__.update(clock.start_step(session, case, now, limits.dispatch_hours))
     values = {key: getattr(case, key) for key in REBUILT_COLUMNS}
     statement = insert(_TABLE)
@@ -237,7 +246,11 @@ def create_case(session: Session, data: NewCase, *, actor: Actor, now: dt.dateti
         existing = _record(session.execute(_BY_KEY, {"key": data.idempotency_key}).one())
         return _idempotent_replay(existing, fingerprint)
     _commit_change(session, case, action="report", actor=actor, now=now, changes={},
-                   note=f"{CHANNELS[data.channel]}上报")
+                   note=f"{CHANNELS[data.channel]}上报" + (f"；{match.note()}" if match else ""))
+    if match:
+        from civicloop.addresses.service import record_case_match
+
+        record_case_match(session, case.id, match)
     if suggestion is not None:
         keep_suggestion(session, case.id, suggestion, now)
     session.execute(_SEARCH, {"case_id": case.id, "tokens": search_tokens(case.title + " " + case.body)})
