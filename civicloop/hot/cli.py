@@ -90,4 +90,4 @@ def _print(result: service.HotIssues, source: str, refs: bool) -> None:
         console.print("诉求: 件数; 人数: 不同诉求人; 支持: 点赞 − 反对. --refs 列出每个话题背后的编号。")
         return
     for rank, topic in enumerate(result.topics, start=1):
-        console.print(f"{rank}. {topic.title}: {', '.join(topic.refs)}")
+        console.print(f"{rank}. {topic.title}: {', '.join(topic.refs)}", soft_wrap=True)
