@@ -414,10 +414,14 @@ def ranking(session: Session, period: Period, *, by: str = "department", weights
     nearly perfect ones. Units without a department or place are left out."""
     if by not in RANKED_BY:
         raise InvalidInput("by", f"rankings are by {' or '.join(RANKED_BY)}, got {by!r}")
-    weights = ind.check_weights(dict(weights)) if weights is not None else ind.DEFAULT_WEIGHTS
     rows, _ = figures(session, period, by=by, district=district)
-    scored = [(r, ind.score(r.counts, weights)) for r in rows if r.key is not None]
-    scored.sort(key=lambda item: (-item[1].low, -item[0].counts["registered"], item[0].key))
+    return rank([r for r in rows if r.key is not None], weights)
+
+
+def rank(rows: list[Figures], weights: dict[str, float] | None = None) -> list[Ranked]:
+    weights = ind.check_weights(dict(weights)) if weights is not None else ind.DEFAULT_WEIGHTS
+    scored = [(r, ind.score(r.counts, weights)) for r in rows]
+    scored.sort(key=lambda item: (-item[1].low, -item[0].counts["registered"], item[0].key or ""))
     return [Ranked(i, r, s, r.counts["registered"], r.counts["registered"] < ind.SMALL_SAMPLE)
             for i, (r, s) in enumerate(scored, start=1)]
 
@@ -440,3 +444,130 @@ def worst_overdue(session: Session, period: Period, *, limit: int = 10, district
              "days_late": round((now - r.handle_deadline).total_seconds() / 86400, 1) if r.handle_deadline else None,
              "supervision_count": r.supervision_count, "escalation_level": r.escalation_level}
             for r in session.execute(query)]
+
+
+# ---------------------------------------------------------------- 讲评: the period's review
+
+# The figures a 讲评 leads with, in the order it reads them.
+HEADLINE = ("reported", "registered", "closed", "closure_rate", "on_time_closure_rate", "on_time_handling_rate",
+            "rework_rate", "reply_rate", "first_contact_rate", "satisfaction_rate", "satisfaction_broad_rate",
+            "overdue_open", "returned", "wrongly_dispatched", "extended")
+HOT_GAP = "热点问题: civicloop.hot has no service yet; this report leaves the section out"
+
+
+@dataclass
+class Change:
+    key: str
+    label: str
+    now: float | int | None
+    before: float | int | None
+
+    @property
+    def is_rate(self) -> bool:
+        return self.key in ind.RATE
+
+    @property
+    def delta(self) -> float | int | None:
+        """Counts: the difference; rates: percentage points."""
+        if self.now is None or self.before is None:
+            return None
+        return 100 * (self.now - self.before) if self.is_rate else self.now - self.before
+
+
+@dataclass
+class Review:
+    period: Period
+    previous: Period
+    district_code: str | None
+    district_name: str
+    made_at: dt.datetime
+    total: Figures
+    before: Figures
+    headline: list[Change]
+    departments: list[Figures]
+    streets: list[Figures]
+    channels: list[Figures]
+    categories: list[Figures]
+    department_ranking: list[Ranked]
+    street_ranking: list[Ranked]
+    worst_overdue: list[dict]
+    hot: list = field(default_factory=list)
+    gaps: list[str] = field(default_factory=list)
+
+
+def label_of(key: str) -> str:
+    return ind.RATE[key].label if key in ind.RATE else ind.COUNT[key].label
+
+
+def only_district(session: Session, district: str | None) -> tuple[str | None, str]:
+    """The district asked for, or the database's only one."""
+    if district is not None:
+        region = session.get(Region, district)
+        if region is None or region.level != "district":
+            raise NotFound("district", f"no district {district!r}")
+        return district, region.name
+    found = session.execute(select(Region.code, Region.name).where(Region.level == "district").limit(2)).all()
+    if len(found) == 1:
+        return found[0].code, found[0].name
+    if not found:
+        return None, "全区"
+    raise InvalidInput("district", "this database holds several districts: name one")
+
+
+def review(session: Session, period: Period, *, now: dt.datetime, district: str | None = None,
+           weights: dict[str, float] | None = None, worst: int = 10) -> Review:
+    """The 讲评 of a period: its figures against the period before, by department, street,
+    channel and category, the rankings and the longest-overdue open cases."""
+    code, name = only_district(session, district)
+    previous = period.previous()
+    _, total = figures(session, period, district=code)
+    _, before = figures(session, previous, district=code)
+    now_values = {**total.counts, **total.rates}
+    before_values = {**before.counts, **before.rates}
+    headline = [Change(k, label_of(k), now_values[k], before_values[k]) for k in HEADLINE]
+    departments = figures(session, period, by="department", district=code)[0]
+    streets = figures(session, period, by="street", district=code)[0]
+    return Review(
+        period=period, previous=previous, district_code=code, district_name=name, made_at=now, total=total,
+        before=before, headline=headline, departments=departments, streets=streets,
+        channels=figures(session, period, by="channel", district=code)[0],
+        categories=figures(session, period, by="category", level=1, district=code)[0],
+        department_ranking=rank([r for r in departments if r.key is not None], weights),
+        street_ranking=rank([r for r in streets if r.key is not None], weights),
+        worst_overdue=worst_overdue(session, period, limit=worst, district=code, now=now),
+        gaps=[HOT_GAP])
+
+
+# ---------------------------------------------------------------- the work report's paragraph
+
+def percent(value: float | None) -> str:
+    """A rate as the reports write it: 93.72%; “—” when there is nothing to divide by."""
+    return "—" if value is None else f"{100 * value:.2f}%"
+
+
+def annual_paragraph(session: Session, district: str | None, year: int) -> str:
+    """The year's figures in the words of a work report's review section, every number from
+    the data (the indicators of docs/indicators.md over the calendar year)."""
+    from civicloop.assess.periods import year as year_period
+
+    if not isinstance(year, int) or not 2000 <= year <= 2100:
+        raise InvalidInput("year", f"a year between 2000 and 2100, got {year!r}")
+    code, name = only_district(session, district)
+    period = year_period(year)
+    _, total = figures(session, period, district=code)
+    c, r = total.counts, total.rates
+    if c["reported"] == 0 and c["closed"] == 0:
+        return f"{year}年，{name}未受理群众诉求。"
+    channels = [f"{row.label}{row.counts['reported']}件"
+                for row in figures(session, period, by="channel", district=code)[0] if row.counts["reported"]]
+    largest = [f"{row.label}{row.counts['reported']}件"
+               for row in figures(session, period, by="category", level=1, district=code)[0][:3]
+               if row.counts["reported"]]
+    text = (f"{year}年，{name}全年受理群众诉求{c['reported']}件，其中{'、'.join(channels)}；"
+            f"立案{c['registered']}件，办结{c['closed']}件，结案率{percent(r['closure_rate'])}，"
+            f"按期办结率{percent(r['on_time_closure_rate'])}，办复率{percent(r['reply_rate'])}，"
+            f"一次解决率{percent(r['first_contact_rate'])}，群众满意率{percent(r['satisfaction_rate'])}"
+            f"（满意和基本满意率{percent(r['satisfaction_broad_rate'])}）。")
+    if largest:
+        text += f"诉求较多的是{'、'.join(largest)}。"
+    return text
