@@ -4,16 +4,22 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+INTAKE_MODEL := civicloop/data/intake-model.joblib
 
-.PHONY: install demo test bench-lifecycle bench-sweep bench-geometry clean
+.PHONY: install demo test bench-lifecycle bench-sweep bench-geometry bench-classify clean
 
-install: $(VENV)/.installed node_modules/.installed
+install: $(VENV)/.installed node_modules/.installed $(INTAKE_MODEL)
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
+
+# The message classifier is built here, never downloaded; again when scikit-learn, the
+# messages or the classifier's code change. `civicloop intake train` adds operators' corrections.
+$(INTAKE_MODEL): $(VENV)/.installed civicloop/data/messages.csv civicloop/intake/classifier.py
+	$(BIN)/civicloop intake train --no-corrections
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -40,3 +46,6 @@ clean:
 
 bench-http: install
 	$(BIN)/python benchmarks/http.py
+
+bench-classify: install
+	$(BIN)/python benchmarks/classify.py

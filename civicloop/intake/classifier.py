@@ -154,6 +154,11 @@ def carried_examples() -> list[Example]:
     return read_examples(MESSAGES_CSV)
 
 
+def fingerprint(example: Example) -> str:
+    """Of what the model reads of a message: the same message under another label matches too."""
+    return hashlib.sha256(_document(example.title, example.text).encode()).hexdigest()[:16]
+
+
 def data_hash(examples: Sequence[Example]) -> str:
     digest = hashlib.sha256()
     for e in examples:
@@ -293,8 +298,14 @@ class Classifier:
         return self.predict_many([(title, text)])[0]
 
 
-def train(examples: Sequence[Example], *, progress: Callable[[str], None] = lambda step: None,
-          calibrate: bool = True) -> Classifier:
+Progress = Callable[[str, int, int], None]  # (step, done, total)
+
+
+def _silent(step: str, done: int, total: int) -> None:
+    pass
+
+
+def train(examples: Sequence[Example], *, progress: Progress = _silent, calibrate: bool = True) -> Classifier:
     """Fit on every example. With `calibrate`, first a grouped 5-fold pass gives the
     out-of-fold scores that fix the temperature and the threshold (and the figures kept in
     the model); without it (quick models in tests) temperature 1 and threshold 0.5."""
@@ -305,13 +316,14 @@ def train(examples: Sequence[Example], *, progress: Callable[[str], None] = lamb
     index = {c: i for i, c in enumerate(classes)}
     truth = np.array([index[e.label] for e in examples])
     meta = {"sklearn": sklearn.__version__, "data_hash": data_hash(examples), "examples": len(examples),
-            "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+            "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "fingerprints": sorted({fingerprint(e) for e in examples})}
     temperature, threshold = 1.0, 0.5
     if calibrate:
         scores = np.zeros((len(examples), len(classes)))
         splits = folds(examples)
-        for number, (fit_on, held_out) in enumerate(splits, start=1):
-            progress(f"out-of-fold scores {number}/{len(splits)}")
+        for number, (fit_on, held_out) in enumerate(splits):
+            progress(f"held-out scores, fold {number + 1} of {len(splits)}", number, len(splits) + 1)
             parts = _fit([examples[i] for i in fit_on])
             fold_scores = _scores(parts, [(examples[i].title, examples[i].text) for i in held_out])
             # a class absent from a fold's training part scores lowest there
@@ -327,7 +339,7 @@ def train(examples: Sequence[Example], *, progress: Callable[[str], None] = lamb
         meta["out_of_fold"] = {"accuracy": float(correct.mean()), "threshold": threshold,
                                "accuracy_above": float(correct[above].mean()) if above.any() else None,
                                "share_above": float(above.mean())}
-    progress("final model")
+    progress("the model on every example", FOLDS if calibrate else 0, FOLDS + 1 if calibrate else 1)
     parts = _fit(examples)
     meta["seconds"] = round(time.perf_counter() - started, 1)
     meta["version"] = f"{meta['trained_at'][:10]}-{meta['data_hash'][:8]}"
@@ -395,13 +407,13 @@ def majority_predictor(train_examples: Sequence[Example]) -> Callable[[Sequence[
     return lambda examples: [top] * len(examples)
 
 
-def cross_validate(examples: Sequence[Example], *, progress: Callable[[str], None] = lambda step: None) -> dict:
+def cross_validate(examples: Sequence[Example], *, progress: Progress = _silent) -> dict:
     """Grouped stratified 5-fold figures (mean and standard deviation over the folds) of our
     model, the plain character TF-IDF + linear SVM baseline and the majority class."""
     figures: dict[str, list[tuple[float, float]]] = {"model": [], "baseline": [], "majority": []}
     splits = folds(examples)
-    for number, (fit_on, held_out) in enumerate(splits, start=1):
-        progress(f"fold {number}/{len(splits)}")
+    for number, (fit_on, held_out) in enumerate(splits):
+        progress(f"fold {number + 1} of {len(splits)}", number, len(splits))
         train_part, test_part = [examples[i] for i in fit_on], [examples[i] for i in held_out]
         parts = _fit(train_part)
         classes = sorted({e.label for e in train_part})

@@ -32,36 +32,44 @@ CORRECTION_WEIGHT = 3.0
 TEXT_MAX = 100_000  # past this an input is refused (413); only the first TEXT_CHARS are read anyway
 
 _lock = threading.Lock()
-_loaded: dict[Path, model.Classifier | str] = {}  # the model, or why there is none
+# path -> (the file's modification time, the model or why there is none): a model trained
+# anew is picked up by running workers at their next classification, without a restart.
+_loaded: dict[Path, tuple[float | None, model.Classifier | str]] = {}
 
 
 def model_path() -> Path:
     return get_settings().intake_model or model.MODEL_PATH
 
 
+def _modified(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
+
+
 def _load() -> model.Classifier | str:
     path = model_path()
-    if path not in _loaded:
+    stamp = _modified(path)
+    known = _loaded.get(path)
+    if known is None or known[0] != stamp:
         with _lock:
-            if path not in _loaded:
+            known = _loaded.get(path)
+            if known is None or known[0] != stamp:
                 try:
-                    _loaded[path] = model.load(path)
+                    known = (stamp, model.load(path))
                 except model.ModelUnavailable as exc:
-                    log.warning("intake: cases are not classified automatically: %s", exc)
-                    _loaded[path] = str(exc)
-    return _loaded[path]
+                    if known is None or isinstance(known[1], model.Classifier):  # once per change
+                        log.warning("intake: cases are not classified automatically: %s", exc)
+                    known = (stamp, str(exc))
+                _loaded[path] = known
+    return known[1]
 
 
 def current() -> model.Classifier | None:
     """The process's classifier, loaded on first use; None (warned once) when unusable."""
     found = _load()
     return found if isinstance(found, model.Classifier) else None
-
-
-def forget_model() -> None:
-    """Read the model file again on next use (after training in this process)."""
-    with _lock:
-        _loaded.clear()
 
 
 def require_model() -> model.Classifier:
@@ -94,14 +102,16 @@ def category_of(session: Session, label: str) -> Category | None:
 class Choice:
     label: str
     confidence: float
-    category: Category | None
-    department: object | None   # departments.models.Department
-    department_note: str | None  # why there is none
+    category: Category | None      # None: the district's taxonomy lacks it (or no database asked)
+    department: object | None      # departments.models.Department the routing rules give
+    department_note: str | None    # why there is no department
 
 
-def choice(session: Session, label: str, confidence: float, district_code: str | None) -> Choice:
+def choice(session: Session | None, label: str, confidence: float, district_code: str | None) -> Choice:
     from civicloop.departments import routing
 
+    if session is None:
+        return Choice(label, confidence, None, None, "no district given")
     category = category_of(session, label)
     if category is None:
         return Choice(label, confidence, None, None, f"no category '{label}' in the taxonomy")
@@ -121,16 +131,37 @@ class Classified:
     model_version: str
 
 
-def classify(session: Session, title: str | None, text: str, *, district_code: str | None = None) -> Classified:
-    """The top categories of a message with their confidence and the department each is routed to."""
-    title, text = check_text(title, text)
+def classify_many(session: Session | None, messages: list[tuple[str | None, str]], *,
+                  district_code: str | None = None) -> list[Classified]:
+    """The top categories of each message with their confidence and, with a session, the
+    department the district's routing rules give each (cached per label: one look-up each)."""
+    checked = []
+    for number, (title, text) in enumerate(messages, start=1):
+        try:
+            checked.append(check_text(title, text))
+        except InvalidInput as exc:
+            if len(messages) == 1:
+                raise
+            raise type(exc)(exc.field, f"message {number}: {exc.detail}") from None
     if district_code is not None:
         from civicloop.departments.service import check_district_code
         district_code = check_district_code(district_code)
     classifier = require_model()
-    prediction = classifier.predict(title, text)
-    return Classified(prediction, tuple(choice(session, a.label, a.confidence, district_code)
-                                        for a in prediction.alternatives), classifier.version)
+    choices: dict[str, Choice] = {}
+
+    def chosen(alternative: model.Alternative) -> Choice:
+        if alternative.label not in choices:
+            choices[alternative.label] = choice(session, alternative.label, 0.0, district_code)
+        found = choices[alternative.label]
+        return Choice(found.label, alternative.confidence, found.category, found.department, found.department_note)
+
+    return [Classified(p, tuple(chosen(a) for a in p.alternatives), classifier.version)
+            for p in classifier.predict_many(checked)]
+
+
+def classify(session: Session | None, title: str | None, text: str, *,
+             district_code: str | None = None) -> Classified:
+    return classify_many(session, [(title, text)], district_code=district_code)[0]
 
 
 # ---- intake of a case -----------------------------------------------------------------------
