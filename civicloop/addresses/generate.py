@@ -162,3 +162,45 @@ def generate(session: Session, district_code: str, full_name: str, *, seed: int 
             road = rng.choice(roads)
             rows.append(row(free.pop() if free else rng.choice(own), road, door(road)))
     return rows
+
+
+_CN = "零一二三四五六七八九"
+TRAILERS = ("", "", "附近", "门口", "旁边", "对面", "楼下")
+
+
+def chinese_number(number: int) -> str:
+    """1–99 as people say them: 3 → 三, 12 → 十二, 20 → 二十, 35 → 三十五."""
+    tens, ones = divmod(number, 10)
+    if not tens:
+        return _CN[ones]
+    return ("" if tens == 1 else _CN[tens]) + "十" + (_CN[ones] if ones else "")
+
+
+def written_form(row: dict, rng: random.Random) -> str:
+    """A registered address as a caller might give it: no province or city, the community
+    or the road left out, the building as 号楼/栋/幢 in words or digits, a word like 附近
+    after it."""
+    building, unit = row.get("building"), row.get("unit")
+    say = (lambda n: chinese_number(int(n)) if rng.random() < 0.5 and n.isdigit() and int(n) < 100 else n)
+    place = row["estate"] if row.get("estate") and rng.random() < 0.6 else f"{row['road']}{row['door_number']}号" \
+        + (row.get("estate") or "")
+    words = place
+    if building:
+        words += say(building) + rng.choice(("栋", "号楼", "幢", "栋"))
+    if unit:
+        words += say(unit) + "单元"
+    return words + rng.choice(TRAILERS)
+
+
+def nameable(session: Session, district_code: str) -> list[dict]:
+    """The registry's building and door addresses, as rows for written_form (with their
+    grid cell and community): what callers of the demo name."""
+    from civicloop.addresses.models import StandardAddress
+
+    rows = session.execute(select(StandardAddress.road, StandardAddress.door_number, StandardAddress.estate,
+                                  StandardAddress.building, StandardAddress.unit, StandardAddress.grid_code,
+                                  StandardAddress.community_code)
+                           .where(StandardAddress.district_code == district_code,
+                                  (StandardAddress.building.is_not(None)) | (StandardAddress.estate.is_(None)))
+                           .order_by(StandardAddress.id))
+    return [dict(r._mapping) for r in rows]

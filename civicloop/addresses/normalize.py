@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "幺": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
            "六": 6, "七": 7, "八": 8, "九": 9}
@@ -49,6 +50,7 @@ def cn_number(numeral: str) -> int:
     return total + digit
 
 
+@lru_cache(maxsize=65_536)  # registries repeat their roads, estates and numbers many times over
 def normalize(text: str | None) -> str:
     if not text:
         return ""

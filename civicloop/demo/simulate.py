@@ -35,6 +35,8 @@ from civicloop.cases.models import CHANNELS, Case, CaseEvent
 from civicloop.cases.sweep import sweep
 from civicloop.categories.service import effective_limits, find_category, import_builtin, list_categories
 from civicloop.db import Base, engine_for, make_engine, transaction
+from civicloop.addresses.generate import nameable, written_form
+from civicloop.addresses.service import generate_demo_registry
 from civicloop.demo.messages import LANDMARKS, PATROL_FINDINGS, CategoryMatcher, load_messages
 from civicloop.demo.people import AccountGroup, People, accounts, create_people, fake_name, fake_phone
 from civicloop.departments import routing
@@ -304,6 +306,7 @@ class World:
     matcher: CategoryMatcher
     patrol: list[tuple[int, int, tuple[str, ...]]]    # (category id, weight, descriptions)
     cell_area_m2: float
+    addresses: list[dict]                             # registered addresses callers name (addresses/)
 
 
 def build_world(session, district_code: str, cell_area_m2: float | None, rng: random.Random,
@@ -317,6 +320,7 @@ def build_world(session, district_code: str, cell_area_m2: float | None, rng: ra
     step("categories, departments", 0.7)
     import_builtin(session)
     seed_district(session, district_code)
+    generate_demo_registry(session, district_code)  # generated demo addresses, not surveyed
     step("accounts, grid workers", 0.8)
     people = create_people(session, district_code, rng)
     cells = [tuple(r) for r in session.execute(select(GridCell.code, GridCell.community_code, GridCell.geometry)
@@ -332,7 +336,7 @@ def build_world(session, district_code: str, cell_area_m2: float | None, rng: ra
                  bureaus=[d.id for d in departments if d.kind == "bureau"],
                  department_names={d.id: d.name for d in departments}, people=people,
                  matcher=CategoryMatcher(list_categories(session)), patrol=patrol,
-                 cell_area_m2=summary.cell_area_m2)
+                 cell_area_m2=summary.cell_area_m2, addresses=nameable(session, district_code))
 
 
 # ---------------------------------------------------------------- the simulation
@@ -530,11 +534,15 @@ class Simulation:
                 reporter_name, reporter_phone = fake_name(rng), fake_phone(rng)
         located = master is not None or channel not in CITIZEN_CHANNELS or rng.random() >= P["address_only"]
         lon, lat = self._point_in(cell) if located else (None, None)
+        address = self._place(community)
+        if not located and world.addresses:  # the caller names a registered address in words
+            named = rng.choice(world.addresses)
+            address, cell, community = written_form(named, rng), named["grid_code"], named["community_code"]
         label = {"supervision": "督办：", "instruction": "领导批示："}.get(channel, "")
         data = service.NewCase(channel=channel, title=(label + title)[:200], body=body,
                                district_code=world.district_code, reporter_name=reporter_name,
                                reporter_phone=reporter_phone, reporter_user_id=user_id,
-                               address=self._place(community), lon=lon, lat=lat, category=category_id)
+                               address=address, lon=lon, lat=lat, category=category_id)
         try:
             with transaction(self.engine) as session:
                 case = service.create_case(session, data, actor=actor, now=now).case
