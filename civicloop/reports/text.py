@@ -17,30 +17,33 @@ _MIN_CHINESE_SHARE = 0.2            # of the letters: a report is Chinese text
 
 
 def decode(data: bytes, field: str = "file") -> str:
-    """The text of a report file: UTF-8 (with or without BOM), UTF-16 (BOM, or without one
-    when every other byte is zero), or GB18030/GBK — each tried strictly, and the result
-    checked to be Chinese prose. Anything else is refused naming `field`, never guessed."""
+    """The text of a report file: UTF-8 (with or without BOM), UTF-16 (with a BOM, or
+    without one: text files hold NUL bytes only then), or GB18030/GBK. Bytes that are valid
+    UTF-8 are UTF-8 (Chinese in GB18030 is practically never valid UTF-8); only bytes that are
+    not are tried as GB18030. The result must be Chinese prose; anything else is refused
+    naming `field`, never guessed at."""
     if not data.strip():
         raise InvalidInput(field, "is empty")
-    candidates = [enc for bom, enc in _BOMS if data.startswith(bom)]
-    if not candidates:
-        zeros_even, zeros_odd = data[0::2].count(0), data[1::2].count(0)
-        if zeros_odd > len(data) / 4:
-            candidates.append("utf-16-le")
-        elif zeros_even > len(data) / 4:
-            candidates.append("utf-16-be")
-        candidates += ["utf-8", "gb18030"]
+    bom = next((encoding for mark, encoding in _BOMS if data.startswith(mark)), None)
+    if bom:
+        candidates = [bom]
+    elif b"\x00" in data:
+        little_endian = data[1::2].count(0) >= data[0::2].count(0)
+        candidates = ["utf-16-le", "utf-16-be"] if little_endian else ["utf-16-be", "utf-16-le"]
+    else:
+        candidates = ["utf-8", "gb18030"]
     for encoding in candidates:
         try:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        if encoding.startswith("utf-16") and text.startswith("\ufeff"):
-            text = text[1:]
+        text = text.removeprefix("\ufeff")
         if looks_like_chinese_text(text):
             return text
+        if encoding == "utf-8":
+            break
     raise UnsupportedType(field, "is not Chinese text in UTF-8, UTF-16 or GB18030 "
-                                 "(binary, or another encoding)")
+                                 "(binary, another language, or another encoding)")
 
 
 def looks_like_chinese_text(text: str) -> bool:
