@@ -61,12 +61,17 @@ PERMISSIONS = {
     # Duplicates (duplicates/): those who take cases in and register them look for the
     # case a new one repeats; the merge itself is the lifecycle's (dispatchers).
     "duplicates.check": frozenset({R.OPERATOR, R.DISPATCHER}),
+    # The classifier's view of a message (intake/): staff who take cases in.
+    "intake.classify": frozenset({R.OPERATOR, R.DISPATCHER, R.GRID_WORKER, R.SUPERVISOR}),
     # Hot issues (hot/): those who watch the district's cases, and departments over their own.
     "hot.read": frozenset({R.DISPATCHER, R.SUPERVISOR, R.ASSESSOR, R.HANDLER}),
     # Reading a work report into targets and 实事 (reports/): those who plan, supervise and assess.
     "reports.read": frozenset({R.ADMIN, R.SUPERVISOR, R.ASSESSOR}),
     # The notification outbox holds reporters' phones: admins only, masked even then.
     "notifications.read": frozenset({R.ADMIN}),
+    # Assessment (assess/): indicators, the cases behind them, rankings, 讲评 — for leaders and
+    # assessors (and admins); every case of the district is behind some figure.
+    "assess.read": frozenset({R.ADMIN, R.SUPERVISOR, R.ASSESSOR}),
 }
 
 
