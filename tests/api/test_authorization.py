@@ -18,6 +18,7 @@ EVERYONE = frozenset(ROLES)
 STAFF = SIGNED_IN - {"citizen"}
 ADMIN = frozenset({"admin"})
 NOBODY = frozenset()
+ASSESSORS = frozenset({"supervisor", "assessor", "admin"})  # indicators, rankings, 讲评
 # Who sees case A (citizen's report in the grid worker's cell, led by 区住建局) and case B
 # (a hotline call elsewhere, led by 区城管执法局), and who sees their reporters unmasked.
 SEES_A = frozenset({"citizen", "operator", "dispatcher", "handler_zj", "grid_worker", "supervisor", "assessor",
@@ -90,6 +91,14 @@ MATRIX = {
     ("GET", "/api/v1/hot-issues"): (frozenset({"dispatcher", "supervisor", "assessor", "handler", "handler_zj"}),
                                     None),
     ("POST", "/api/v1/reports/read"): (frozenset({"supervisor", "assessor", "admin"}), None),
+    ("GET", "/api/v1/assess/definitions"): (ASSESSORS, None),
+    ("GET", "/api/v1/assess/indicators"): (ASSESSORS, None),
+    ("GET", "/api/v1/assess/indicators/{indicator}/cases"): (ASSESSORS, None),
+    ("GET", "/api/v1/assess/ranking"): (ASSESSORS, None),
+    ("GET", "/api/v1/assess/review"): (ASSESSORS, None),
+    ("GET", "/api/v1/assess/review.xlsx"): (ASSESSORS, None),
+    ("GET", "/api/v1/assess/review.html"): (ASSESSORS, None),
+    ("GET", "/api/v1/assess/annual"): (ASSESSORS, None),
     ("GET", "/healthz"): (EVERYONE, None),
     ("GET", "/readyz"): (EVERYONE, None),
     ("GET", "/metrics"): (EVERYONE, None),
@@ -132,6 +141,7 @@ def _path(template: str, live, case: dict | None, role: str) -> str:
               "{token_id}": "999999", "{code}": world.cells[0] if "/grids/" in template else "420106",
               "{rule_id}": "999999", "{username}": "operator", "{year}": "2026", "{date}": "2026-12-31",
               "{fmt}": "json", "{service_code}": "010101", "{service_request_id}": "999999", "{token}": "nope"}
+    values["{indicator}"] = "closure_rate"
     if template == "/api/v1/districts/{code}/grids":
         values["{code}"] = "420106"
     if template == "/api/v1/categories/{ref}":
