@@ -9,6 +9,7 @@ import html
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -275,8 +276,8 @@ _STATUS_FILL = {STATUS_LABELS[Status.LATE]: PatternFill("solid", fgColor="F8CBAD
                 STATUS_LABELS[Status.AT_RISK]: PatternFill("solid", fgColor="FFE699")}
 
 
-def write_xlsx(data: BulletinData, path: Path) -> None:
-    """A summary sheet, then a sheet per view: bold headers, fixed widths, wrapped text,
+def write_xlsx(data: BulletinData, path: Path | BinaryIO) -> None:
+    """To a file or a binary stream: a summary sheet, then a sheet per view: bold headers, fixed widths, wrapped text,
     frozen header row, dates as dates; late and at-risk statuses shaded."""
     book = Workbook()
     summary = book.active

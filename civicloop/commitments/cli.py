@@ -12,7 +12,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from civicloop.cases.cli import _now, actor_for
-from civicloop.commitments import bulletin as bulletins, service
+from civicloop.commitments import bulletin as bulletins
+from civicloop.commitments import service
 from civicloop.commitments.rules import KINDS, Status, parse_date
 from civicloop.db import transaction
 from civicloop.departments.service import name_of

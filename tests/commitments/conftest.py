@@ -35,9 +35,9 @@ class Tracking:
 
     def park(self, **kw) -> int:
         """建设口袋公园30个, led by 区住建局 with 区城管执法局."""
-        fields = dict(kind="commitment", district_code="420106", year=2026, title="建设口袋公园30个",
-                      body="新建改造口袋公园30个，方便群众就近休闲。", source_sentence="建设口袋公园30个。",
-                      quantity=30, unit="个", lead_department="zj", co_departments=("cg",))
+        fields = {"kind": "commitment", "district_code": "420106", "year": 2026, "title": "建设口袋公园30个",
+                  "body": "新建改造口袋公园30个，方便群众就近休闲。", "source_sentence": "建设口袋公园30个。",
+                  "quantity": 30, "unit": "个", "lead_department": "zj", "co_departments": ("cg",)}
         fields.update(kw)
         return self.call(service.create_item, who="supervisor", **fields)
 

@@ -7,8 +7,19 @@ import datetime as dt
 import pytest
 
 from civicloop.cases.lifecycle import Actor, Role
-from civicloop.commitments.rules import (RISK_DAYS, SILENCE_DAYS, ItemView, MilestoneView, ProgressView, Status,
-                                         SupervisionView, check_in_year, derive, may_report_progress, period_end)
+from civicloop.commitments.rules import (
+    RISK_DAYS,
+    SILENCE_DAYS,
+    ItemView,
+    MilestoneView,
+    ProgressView,
+    Status,
+    SupervisionView,
+    check_in_year,
+    derive,
+    may_report_progress,
+    period_end,
+)
 from civicloop.errors import InvalidInput
 
 D = dt.date
