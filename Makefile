@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 INTAKE_MODEL := civicloop/data/intake-model.joblib
 
-.PHONY: install demo test bench-lifecycle bench-sweep bench-geometry bench-classify clean
+.PHONY: install demo test bench-lifecycle bench-sweep bench-geometry bench-classify clean bench-reports
 
 install: $(VENV)/.installed node_modules/.installed $(INTAKE_MODEL)
 
@@ -40,6 +40,9 @@ bench-sweep: install
 
 bench-geometry: install
 	$(BIN)/python benchmarks/geometry.py
+
+bench-reports: install
+	$(BIN)/python benchmarks/reports.py
 
 clean:
 	rm -rf $(VENV) node_modules var

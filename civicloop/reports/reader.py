@@ -19,7 +19,7 @@ from civicloop.reports.commitments import find_commitments
 from civicloop.reports.reading import Metadata, ReportReading
 from civicloop.reports.review import find_figures, find_glossary
 from civicloop.reports.targets import find_targets, target_spans
-from civicloop.reports.text import Clean, clean, decode, paragraphs
+from civicloop.reports.text import Clean, Span, clean, decode, paragraphs
 
 _FRONT_PARAGRAPHS = 40              # where the title, meeting and speaker are looked for
 _DATE = r"(?P<y>\d{4})\s*[年\-/.]\s*(?P<m>\d{1,2})\s*[月\-/.]\s*(?P<d>\d{1,2})"
@@ -51,8 +51,9 @@ def read(text: str) -> ReportReading:
     cleaned = clean(text)
     body = cleaned.text
     source = cleaned.source
-    plan_start = _plan_start(body)
-    targets, missed_targets = find_targets(body, source)
+    spans = target_spans(body)
+    plan_start = _plan_start(body, spans)
+    targets, missed_targets = find_targets(spans, source)
     commitments, missed_commitments = find_commitments(body, source, 0 if plan_start is None else plan_start)
     return ReportReading(
         metadata=_metadata(cleaned),
@@ -65,11 +66,11 @@ def read(text: str) -> ReportReading:
     )
 
 
-def _plan_start(body: str) -> int | None:
+def _plan_start(body: str, spans: list[Span]) -> int | None:
     """Where the plan for the coming year begins: its heading, or the announcement of its
     targets; None when neither is found."""
     starts = [p.start for p in paragraphs(body) if _PLAN_HEADING.match(p.text) or _PLAN_YEAR.search(p.text[:40])]
-    starts += [s.start for s in target_spans(body)]
+    starts += [s.start for s in spans]
     review = _REVIEW_YEAR.search(body)
     starts = [s for s in starts if review is None or s > review.start()]
     return min(starts, default=None)

@@ -31,12 +31,12 @@ _FILLER = re.compile(r"^(?:其中|全年|全区|全社会的?|实现|完成|力�
 _JOINERS = re.compile(r"[和及与、]")
 
 
-def find_targets(clean_text: str, source: Callable[[int, int], Source]) -> tuple[list[Target], list[Unparsed]]:
-    """Targets of every announcement in the text (a duplicated opening gives each once)."""
+def find_targets(spans: list[Span], source: Callable[[int, int], Source]) -> tuple[list[Target], list[Unparsed]]:
+    """Targets of every announcement's span (a duplicated opening gives each once)."""
     targets: list[Target] = []
     unparsed: list[Unparsed] = []
     seen: set[tuple] = set()
-    for span in target_spans(clean_text):
+    for span in spans:
         found, missed = read_targets(span, source)
         for t in found:
             key = (t.indicator, t.name, t.value, t.kind)

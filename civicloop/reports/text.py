@@ -107,32 +107,38 @@ def _keep_space(before: str, after: str) -> bool:
 def clean(original: str) -> Clean:
     """Width variants folded, chrome lines and spans dropped, spaces inside Chinese removed,
     one paragraph per line; every kept character mapped back to the original."""
-    chars: list[str] = []
+    parts: list[str] = []
     origin: list[int] = []
-    for line in re.finditer(r"[^\n]*\n?", original):
-        body = line.group().rstrip("\n").rstrip("\r")
-        if not body.strip():
+    for line in re.finditer(r"[^\n]+", original):
+        folded = line.group().translate(_WIDTH)
+        if not folded.strip() or is_chrome(folded):
             continue
-        folded = body.translate(_WIDTH)
-        if is_chrome(folded):
-            continue
-        dropped = set()
+        # What stays of the line: its pieces between chrome spans, as (text, original offset).
+        pieces, at = [], 0
         for span in _CHROME_SPAN.finditer(folded):
-            dropped.update(range(*span.span()))
-        kept = [(c, line.start() + i) for i, c in enumerate(folded) if i not in dropped]
-        for k, (c, index) in enumerate(kept):
-            if c in " \t":
-                before = chars[-1] if chars and chars[-1] != "\n" else ""
-                after = next((d for d, _ in kept[k + 1:] if d not in " \t"), "")
-                if not (before and after and _keep_space(before, after)) or chars[-1] == " ":
-                    continue
-                c = " "
-            chars.append(c)
-            origin.append(index)
-        if chars and chars[-1] != "\n":
-            chars.append("\n")
+            pieces.append((folded[at:span.start()], line.start() + at))
+            at = span.end()
+        pieces.append((folded[at:], line.start() + at))
+        text = "".join(p for p, _ in pieces)
+        where: list[int] = []
+        for piece, start in pieces:
+            where.extend(range(start, start + len(piece)))
+        kept_from = 0
+        for blank in re.finditer(r"[ \t\r]+", text):
+            parts.append(text[kept_from:blank.start()])
+            origin.extend(where[kept_from:blank.start()])
+            before, after = text[blank.start() - 1:blank.start()], text[blank.end():blank.end() + 1]
+            if before and after and _keep_space(before, after):
+                parts.append(" ")
+                origin.append(where[blank.start()])
+            kept_from = blank.end()
+        parts.append(text[kept_from:])
+        origin.extend(where[kept_from:])
+        if origin and (not parts or parts[-1] != "\n"):
+            parts.append("\n")
             origin.append(origin[-1])
-    return Clean(original=original, text="".join(chars), origin=tuple(origin))
+    cleaned = "".join(parts)
+    return Clean(original=original, text=cleaned, origin=tuple(origin))
 
 
 @dataclass(frozen=True)
