@@ -39,6 +39,12 @@ def tokens(text: str) -> str:
     return " ".join(dict.fromkeys(_terms(text, for_query=False)))
 
 
+def terms(text: str) -> list[str]:
+    """Every term of a text, repeats kept, cut as queries are (pairs for runs of Chinese):
+    what texts are compared by (duplicates/)."""
+    return _terms(text, for_query=True)
+
+
 def query_terms(query: str) -> list[str]:
     return list(dict.fromkeys(_terms(query[:QUERY_MAX], for_query=True)))
 
@@ -46,13 +52,24 @@ def query_terms(query: str) -> list[str]:
 def matching_ids(session: Session, query: str):
     """A subquery of the ids of cases matching every term of `query`, or None when the
     query has no searchable term (only punctuation, say)."""
-    terms = query_terms(query)
+    return _ids(session, query_terms(query), every=True)
+
+
+def any_term_ids(session: Session, terms: list[str]):
+    """A subquery of the ids of cases holding at least one of `terms` (tokens as `query_terms`
+    gives them), or None for no terms: for finding texts alike rather than texts that match."""
+    return _ids(session, terms, every=False)
+
+
+def _ids(session: Session, terms: list[str], *, every: bool):
     if not terms:
         return None
     if session.get_bind().dialect.name == "postgresql":
+        condition = ("to_tsvector('simple', tokens) @@ plainto_tsquery('simple', :search_terms)" if every
+                     else "to_tsvector('simple', tokens) @@ to_tsquery('simple', :search_terms)")
         return (select(literal_column("case_id")).select_from(sql_text("case_search"))
-                .where(sql_text("to_tsvector('simple', tokens) @@ plainto_tsquery('simple', :search_terms)")
-                       .bindparams(search_terms=" ".join(terms))))
-    fts = " ".join('"' + t + '"' for t in terms)  # terms hold no quotes: letters, digits, CJK
+                .where(sql_text(condition).bindparams(search_terms=(" " if every else " | ").join(terms))))
+    # terms hold no quotes: letters, digits, CJK
+    fts = (" " if every else " OR ").join('"' + t + '"' for t in terms)
     return (select(literal_column("rowid")).select_from(sql_text("case_search_fts"))
             .where(sql_text("case_search_fts MATCH :search_terms").bindparams(search_terms=fts)))
