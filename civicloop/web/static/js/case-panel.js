@@ -99,7 +99,7 @@ export async function showCase(box, ref, { onChange } = {}) {
   box.replaceChildren(
     h("h2", { tabindex: -1, id: "case-title" }, c.title),
     facts(c),
-    h("p", {}, c.body),
+    h("p#case-body", {}, c.body),
   );
   if (attachments.length) box.append(await photoThumbs(attachments));
   const buttons = h("div.actions", { role: "group", "aria-label": "可办理操作" });

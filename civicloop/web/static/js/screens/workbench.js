@@ -47,6 +47,8 @@ export function workbench(root, { title, queues, sort = "-reported_at", withMap 
     }, h("div.title", {}, warningMark(c), " ", c.title),
     h("div.meta", {}, `${c.number} · ${c.state_label} · ${c.lead_department?.name || "未派遣"} · 时限 ${when(c.deadline)}`))));
     if (!items.length) list.append(h("li.muted", { role: "option", "aria-selected": "false" }, "队列为空"));
+    if (items[selected]) list.setAttribute("aria-activedescendant", `case-${items[selected].id}`);
+    else list.removeAttribute("aria-activedescendant");
     pager.replaceChildren(
       h("button.secondary", { type: "button", disabled: page <= 1, onclick: () => { page--; load(); } }, "上一页"),
       h("span", {}, `第 ${answer.page}/${Math.max(answer.pages, 1)} 页 · 共 ${answer.total} 件`),

@@ -1,0 +1,48 @@
+// 网格员 on a phone: report what the patrol finds (photo and position), the open cases of
+// the worker's cells, and 核查 on site.
+import { currentSession, request, signIn, signOut } from "./api.js";
+import { states as STATES } from "./labels.js";
+import { caseList, phoneShell, reportForm } from "./phone.js";
+import { field, formValues, h, submitting, toast, withPhotos } from "./ui.js";
+
+const app = document.getElementById("app");
+const OPEN = Object.keys(STATES).filter((s) => !["closed", "rejected", "merged"].includes(s));
+
+function signInPage(message) {
+  const form = h("form.signin", { "aria-label": "登录" }, h("h1", {}, "网格员登录"),
+    h("p.form-error", { role: "alert" }, message || ""),
+    field("用户名", h("input", { name: "username", autocomplete: "username", required: true })),
+    field("密码", h("input", { name: "password", type: "password", autocomplete: "current-password", required: true })),
+    h("button", { type: "submit" }, "登录"));
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    submitting(form, async () => { await signIn(form.elements.username.value.trim(), form.elements.password.value); start(); });
+  });
+  app.replaceChildren(h("main", {}, form));
+}
+
+function start() {
+  const me = currentSession();
+  if (!me) return signInPage();
+  if (me.role !== "grid_worker") return signInPage("此页面供网格员使用；其他岗位请使用工作台（/）");
+  const header = h("header.shell", {}, h("h1", {}, "网格巡查"), h("span.who", {}, me.name),
+    h("button", { type: "button", onclick: () => { signOut(); signInPage(); } }, "退出"));
+  return phoneShell(app, [
+    { key: "report", label: "上报", render: (main) => {
+      const form = reportForm({ draftKey: "patrol", submitLabel: "上报", send: (f, photos, draft) => submitting(f, async () => {
+        const values = { ...formValues(f), channel: "patrol", crs: "wgs84" };
+        const created = await request("/api/v1/cases", { method: "POST", ...withPhotos(values, photos),
+          headers: { "Idempotency-Key": draft.idempotencyKey } });
+        draft.forget();
+        f.reset();
+        toast(`已上报：${created.number}`);
+      }) });
+      main.replaceChildren(h("h2", {}, "巡查上报"), form);
+    } },
+    { key: "grid", label: "我的网格", render: (main) => caseList(main, "网格内未结案件", { state: OPEN, sort: "deadline" }) },
+    { key: "verify", label: "核查", render: (main) => caseList(main, "待核查", { queue: "to_verify", sort: "deadline" }) },
+  ], { header });
+}
+
+window.addEventListener("civicloop:signed-out", () => signInPage("登录已失效，请重新登录"));
+start();
