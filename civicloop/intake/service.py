@@ -107,7 +107,8 @@ class Choice:
     department_note: str | None    # why there is no department
 
 
-def choice(session: Session | None, label: str, confidence: float, district_code: str | None) -> Choice:
+def choice(session: Session | None, label: str, confidence: float, district_code: str | None, *,
+           community_code: str | None = None, street_code: str | None = None) -> Choice:
     from civicloop.departments import routing
 
     if session is None:
@@ -118,7 +119,8 @@ def choice(session: Session | None, label: str, confidence: float, district_code
     if district_code is None:
         return Choice(label, confidence, category, None, "no district given")
     try:
-        decision = routing.route(session, category_id=category.id, district_code=district_code)
+        decision = routing.route(session, category_id=category.id, community_code=community_code,
+                                 street_code=street_code, district_code=district_code)
     except NotFound as exc:
         return Choice(label, confidence, category, None, exc.detail)
     return Choice(label, confidence, category, decision.department, None)
@@ -194,8 +196,14 @@ def keep_suggestion(session: Session, case_id: int, pending: Pending, now: dt.da
         model_version=pending.model_version, created_at=now))
 
 
-def suggestion_for(session: Session, case_id: int) -> Suggestion | None:
-    return session.get(Suggestion, case_id)
+def suggestion_for(session: Session, case) -> tuple[Suggestion, tuple[Choice, ...]] | None:
+    """The suggestion kept for a case, each alternative routed for the case's place as it is now."""
+    found = session.get(Suggestion, case.id)
+    if found is None:
+        return None
+    return found, tuple(choice(session, a["label"], a["confidence"], case.district_code,
+                               community_code=case.community_code, street_code=case.street_code)
+                        for a in found.alternatives)
 
 
 # ---- corrections ------------------------------------------------------------------------------
