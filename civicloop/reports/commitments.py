@@ -13,7 +13,8 @@ from civicloop.reports.reading import Commitment, Source, Unparsed
 from civicloop.reports.text import SENTENCE_END, Span, paragraphs, sentences, split
 
 ANNOUNCEMENT = re.compile(r"实事")
-_NOT_AN_ANNOUNCEMENT = re.compile(r"全面完成|圆满完成|已完成|完成了|办结|兑现|实事求是|讲实话|办实事、|求实效")
+_NOT_AN_ANNOUNCEMENT = re.compile(r"全面完成|圆满完成|全部完成|如期完成|已完成|完成了|均已|办结|兑现|落实到位|实事求是|讲实话|"
+                                  r"办实事、|求实效")
 _COUNT = re.compile(r"(?P<n>\d+|[一二两三四五六七八九十]+)(?:件|项|个方面|方面|大类)")
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 # Numbering styles, each with the way to read its number.
@@ -23,10 +24,12 @@ STYLES: dict[str, re.Pattern] = {
     "paren_chinese": re.compile(r"\((?P<n>[一二三四五六七八九十]{1,3})\)"),
     "digit": re.compile(r"(?<![\d.])(?P<n>\d{1,2})(?:[、.](?!\d)|\s)"),
     "chinese_is": re.compile(r"(?P<n>[一二三四五六七八九十]{1,3})是"),
+    "ordinal": re.compile(r"第(?P<n>[一二三四五六七八九十]{1,3})(?:[,、]|是)"),
     "chinese": re.compile(r"(?P<n>[一二三四五六七八九十]{1,3})、"),
 }
-_OWNER = re.compile(r"(?:由|牵头单位[::]?|责任单位[::]?|责任部门[::]?)(?P<owner>[\u4e00-\u9fff]{2,20}?"
-                    r"(?:局|委员会|委|办公室|办|中心|街道办事处|街道|公司|政府|部))(?:牵头|负责|承办|实施|组织)?")
+_OWNER_NAME = r"[\u4e00-\u9fff]{2,20}?(?:局|委员会|委|办公室|办|中心|街道办事处|街道|公司|政府|部)"
+_OWNER = re.compile(rf"(?:由|牵头单位[::]?|责任单位[::]?|责任部门[::]?|承办单位[::]?)(?P<owner>{_OWNER_NAME})"
+                    rf"|(?<![\u4e00-\u9fff])(?P<leading>[区县市]{_OWNER_NAME})(?:牵头|负责)")
 _TITLE_MAX = 30
 _LIST_LIMIT = 30
 
@@ -142,4 +145,4 @@ def _commitment(number: int, item: Span, where: Source) -> Commitment:
     title = re.split(r"[,;,;。:]", text, maxsplit=1)[0][:_TITLE_MAX]
     owner = _OWNER.search(text)
     return Commitment(number=number, title=title, text=text, quantities=quantities(text),
-                      owner=owner.group("owner") if owner else None, source=where)
+                      owner=(owner.group("owner") or owner.group("leading")) if owner else None, source=where)

@@ -12,8 +12,8 @@ from civicloop.reports.text import Span, clauses, paragraphs, sentences
 
 _GROWTH = re.compile(rf"(?P<verb>增长|增幅|增速|增|提高|上升|下降|降低|减少|降)(?P<amount>{AMOUNT.pattern})")
 _SHARE = re.compile(r"占|比重|比例|贡献率|高于|超过.{0,4}增幅")
-_GLOSSARY_HEADING = re.compile(r"^(?:附[::]?)?(?:名词解释|注释|注解|名词注释|附注|名词说明)[::]?$")
-_GLOSSARY_ENTRY = re.compile(r"^\s*(?:\d{1,3}|[①-⑳])[.、.]?\s*(?P<term>[^::。]{1,40}?)\s*[::]\s*(?P<explanation>.+)$")
+_GLOSSARY_HEADING = re.compile(r"^[【\[(]?(?:附件?\d*[::]?)?(?:名词解释|注释|注解|名词注释|附注|名词说明)[】\])]?[::]?$")
+_GLOSSARY_ENTRY = re.compile(r"^\s*(?:(?:\d{1,3}|[①-⑳])[.、.]?)?\s*(?P<term>[^::。,]{1,40}?)\s*[::]\s*(?P<explanation>.+)$")
 
 
 def find_figures(clean_text: str, source: Callable[[int, int], Source], start: int, end: int) -> list[Figure]:

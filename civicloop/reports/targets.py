@@ -11,7 +11,8 @@ from civicloop.reports.numbers import AMOUNT, POST_QUALIFIER, to_number
 from civicloop.reports.reading import Quantity, Source, Target, Unparsed
 from civicloop.reports.text import Span, clauses, paragraphs, sentences
 
-ANNOUNCEMENT = re.compile(r"(?:主要|预期|发展|奋斗|经济社会发展的?|主要经济)?(?:预期)?目标(?:任务)?(?:是|为)?\s*[::]")
+ANNOUNCEMENT = re.compile(r"(?:主要|预期|发展|奋斗|经济社会发展的?|主要经济)?(?:预期)?目标(?:任务)?(?:是|为)?\s*[::]|"
+                          r"(?:主要预期|预期|主要)目标(?:是|为)(?=[^,,。]{0,12}\d)")
 _PLAN_MARK = re.compile(r"(?:主要)?预期目标|发展目标|主要目标")
 _ENUMERATOR = re.compile(r"^\s*(?:\(?[一二三四五六七八九十\d]+[)、.]|[①-⑳]|[一二三四五六七八九十]是)")
 _FOLLOWING_LIMIT = 15              # paragraphs a list of targets may run on after its announcement
@@ -21,7 +22,7 @@ _UP = "增长|增速|增幅|增加|提高|提升|上升|增"
 _DOWN = "下降|降低|减少|压减|降"
 _CEILING = "控制在|控制|不超过|不高于|低于"
 _FLOOR = "不低于|不少于|高于"
-_LEVEL = "达到|达|突破|超过|实现|完成|保持在|保持|为"
+_LEVEL = "达到|达|突破|超过|实现|完成|保持在|稳定在|保持|为"
 CLAUSE = re.compile(
     rf"^(?P<prefix>{_PREFIX})?(?P<name>.*?)(?P<prefix2>{_PREFIX})?"
     rf"(?P<verb>{_UP}|{_DOWN}|{_CEILING}|{_FLOOR}|{_LEVEL})?(?P<prefix3>{_PREFIX})?"

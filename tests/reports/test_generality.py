@@ -106,3 +106,40 @@ def test_a_list_of_commitments_one_paragraph_each_with_an_owner():
     assert items[0].owner == "区交通运输局"
     assert [(q.value, q.unit, q.thing) for q in items[0].quantities] == [(3, "处", "公共停车场"),
                                                                        (800, "个", "停车泊位")]
+
+
+THIRD_STYLE = """【政府工作报告】
+——2024年1月16日在南山县第十届人大第三次会议上
+南山县人民政府县长 欧阳明远
+2023年工作回顾
+全县生产总值达到215亿元，比上年增长6.1%。
+2024年的工作安排
+今年全县经济社会发展的主要预期目标是地区生产总值增长6.5%左右，规模以上工业增加值增长8%，固定资产投资稳定在90亿元以上，PM2.5平均浓度控制在35微克/立方米以内，空气质量优良天数比例达到85%以上，城镇新增就业3500人。
+县政府今年承诺办好八件民生实事。第一，新建农村公路60公里，由县交通运输局负责；第二，改造农村危房300户；第三，为全县60岁以上老年人购买意外伤害保险，县民政局牵头；第四，新建标准化村卫生室15个。
+名词解释
+“放管服”：简政放权、放管结合、优化服务。
+“三资”：农村集体经济中的资产、资金、资源。
+"""
+
+
+def test_a_county_report_in_a_third_style():
+    reading = read(THIRD_STYLE)
+    meta = reading.metadata
+    assert (meta.district, meta.meeting, meta.delivered_on.isoformat(), meta.speaker, meta.speaker_title,
+            meta.report_year, meta.plan_year) == ("南山县", "南山县第十届人大第三次会议", "2024-01-16", "欧阳明远",
+                                                  "县长", 2023, 2024)
+    assert [(t.indicator, t.kind, t.value, t.unit, t.qualifier) for t in reading.targets] == [
+        ("gdp", "growth", 6.5, "%", "左右"),
+        ("industrial_value_added", "growth", 8, "%", None),
+        ("fixed_asset_investment", "level", 90, "亿元", "以上"),
+        ("pm25", "ceiling", 35, "微克/立方米", "以内"),
+        ("good_air_days", "level", 85, "%", "以上"),
+        ("new_urban_jobs", "level", 3500, "人", None)]
+    items = reading.commitments
+    assert [c.title for c in items] == ["新建农村公路60公里", "改造农村危房300户",
+                                        "为全县60岁以上老年人购买意外伤害保险", "新建标准化村卫生室15个"]
+    assert [c.owner for c in items] == ["县交通运输局", None, "县民政局", None]
+    assert [(q.value, q.unit, q.thing) for q in items[0].quantities] == [(60, "公里", "农村公路")]
+    # eight announced, four listed: the reader keeps the four, it does not invent the rest
+    assert [(g.term, g.explanation) for g in reading.glossary] == [
+        ("“放管服”", "简政放权、放管结合、优化服务。"), ("“三资”", "农村集体经济中的资产、资金、资源。")]
