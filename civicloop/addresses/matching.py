@@ -219,15 +219,15 @@ class AddressIndex:
         return None
 
     def _near_estate(self, text: str, parts: Parts) -> None:
-        """An estate written one character off (翠柳园 for 翠柳苑); failing that, the estate
-        named like the community written (…社区3栋)."""
+        """An estate written one character off (翠柳园 for 翠柳苑); failing that, with a
+        building, the estate named like the community written (…社区3栋)."""
         pieces = [estate_key(s) for s in text.split("|")]
         piece = max((p for p in pieces if p and len(_CJK.findall(p)) >= 3), key=len, default=None)
         if piece and self.estate_names:
             near = process.extract(piece, self.estate_names, scorer=Levenshtein.distance, score_cutoff=1,
                                    limit=MAX_CANDIDATES)
             parts.estate_typos = {name: int(distance) for name, distance, _ in near if len(name) >= 3}
-        if not parts.estate_typos and parts.community:
+        if not parts.estate_typos and parts.community and parts.building:
             root = self.community_roots.get(parts.community)
             if root in self.by_estate:
                 parts.estate = root

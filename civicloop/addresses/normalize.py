@@ -77,6 +77,8 @@ def number_key(value: str | None) -> str | None:
     value = normalize(value)
     for word in ("号楼", "单元", "号", "栋", "室"):
         value = value.removesuffix(word)
+    if value and all(ch in _NUMERAL for ch in value):  # 三 alone, as a column of a file may give it
+        value = str(cn_number(value))
     value = value.lstrip("0") or ("0" if value else "")
     return value or None
 
