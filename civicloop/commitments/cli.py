@@ -14,9 +14,12 @@ from rich.table import Table
 from civicloop.cases.cli import _now, actor_for
 from civicloop.commitments import bulletin as bulletins
 from civicloop.commitments import service
+from civicloop.commitments.imports import import_reading
 from civicloop.commitments.rules import KINDS, Status, parse_date
 from civicloop.db import transaction
+from civicloop.departments.seed import bureau_code
 from civicloop.departments.service import name_of
+from civicloop.reports.reader import read_bytes
 
 app = typer.Typer(help="Track the work report's targets and commitments.", no_args_is_help=True)
 console = Console()
@@ -160,6 +163,29 @@ def link(item: int, case: str = typer.Argument(..., help="Case id or number"), b
     with transaction() as session:
         service.link_case(session, item, case, actor=actor_for(session, by), now=_now(at))
         console.print(f"已关联案件 {escape(case)} → #{item}")
+
+
+@app.command("import")
+def import_report(report: Path = typer.Argument(..., help="A work report as found (UTF-8, UTF-16 or GB18030 text)"),
+                  district: str = typer.Option(..., help="District code"),
+                  year: Optional[int] = typer.Option(None, help="The plan year (default: the one the report names)"),
+                  lead: Optional[str] = typer.Option(None, help="Lead department of items whose text names none "
+                                                                "(default: the district's 人民政府办公室)"),
+                  by: str = AS, at: Optional[str] = AT) -> None:
+    """Read a 政府工作报告 and track each of its targets and 实事 items, with its sentence."""
+    if not report.is_file():
+        raise typer.BadParameter(f"{report} is not a readable file")
+    reading = read_bytes(report.read_bytes(), report.name)
+    with transaction() as session:
+        result = import_reading(session, reading, district_code=district, year=year,
+                                lead_department=lead or bureau_code(district, "zfb"),
+                                actor=actor_for(session, by), now=_now(at))
+    console.print(f"{result.year}年: 新建跟踪事项 {len(result.created)} 项（目标 {len(reading.targets)}、"
+                  f"实事 {len(reading.commitments)}），已导入过 {result.already} 项")
+    for note in result.notes:
+        console.print(f"  {escape(note)}")
+    for missed in reading.unparsed:
+        console.print(f"  [yellow]未能解析[/]（{missed.kind}）: {escape(missed.source.text[:80])}")
 
 
 @app.command()

@@ -74,7 +74,7 @@ def _date(field: str, value: dt.date | str) -> dt.date:
     return value if isinstance(value, dt.date) else rules.parse_date(field, value)
 
 
-def _department(session: Session, field: str, ref: int | str, district_code: str) -> Department:
+def department_of(session: Session, field: str, ref: int | str, district_code: str) -> Department:
     """A department of the district, or an error naming the field that named it."""
     try:
         found = get_department(session, ref)
@@ -123,12 +123,12 @@ def create_item(session: Session, *, actor: Actor, now: dt.datetime, kind: str, 
     quantity = _quantity("quantity", quantity)
     unit = _text("unit", unit, UNIT_MAX, required=False)
     due_date = rules.check_in_year("due", _date("due", due), year) if due is not None else dt.date(year, 12, 31)
-    lead = _department(session, "lead_department", lead_department, district_code)
+    lead = department_of(session, "lead_department", lead_department, district_code)
     if len(co_departments) > CO_DEPARTMENTS_MAX:
         raise InvalidInput("co_departments", f"at most {CO_DEPARTMENTS_MAX}")
     co_ids: list[int] = []
     for index, ref in enumerate(co_departments):
-        found = _department(session, f"co_departments[{index}]", ref, district_code)
+        found = department_of(session, f"co_departments[{index}]", ref, district_code)
         if found.id == lead.id:
             raise InvalidInput(f"co_departments[{index}]", f"{found.code} is already the lead department")
         if found.id not in co_ids:
