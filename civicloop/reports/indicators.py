@@ -54,5 +54,18 @@ def lookup(name: str) -> str | None:
     return max(ending or found, key=lambda f: f[1] - f[0])[2]
 
 
+# Units that measure the same kind of thing; a figure's unit must be of its indicator's kind.
+_UNIT_KINDS = (frozenset({"元", "千元", "万元", "亿元", "万美元", "亿美元", "万", "亿"}),
+               frozenset({"人", "万人", "人次", "万人次", "名", "万名", "万"}),
+               frozenset({"吨", "万吨", "吨标准煤", "万吨标准煤"}),
+               frozenset({"%", "个百分点", "百分点"}), frozenset({"‰"}), frozenset({"微克/立方米", "μg/m³"}))
+
+
+def fits(key: str, unit: str) -> bool:
+    """Whether `unit` can measure indicator `key` (亿元 for GDP, not 个)."""
+    usual = registry()[key].unit
+    return any(usual in kind and unit in kind for kind in _UNIT_KINDS)
+
+
 def standard_name(key: str | None) -> str | None:
     return registry()[key].name if key else None

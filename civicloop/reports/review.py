@@ -16,6 +16,9 @@ _GLOSSARY_HEADING = re.compile(r"^[【\[(]?(?:附件?\d*[::]?)?(?:名词解释|�
 _GLOSSARY_ENTRY = re.compile(r"^\s*(?:(?:\d{1,3}|[①-⑳])[.、.]?)?\s*(?P<term>[^::。,]{1,40}?)\s*[::]\s*(?P<explanation>.+)$")
 
 
+_FOLLOWING_CLAUSES = 2                 # clauses after the indicator's that may still give its figures
+
+
 def find_figures(clean_text: str, source: Callable[[int, int], Source], start: int, end: int) -> list[Figure]:
     """Figures named by a registry indicator, with a level and/or a growth, in clean_text[start:end]."""
     figures = []
@@ -27,28 +30,40 @@ def find_figures(clean_text: str, source: Callable[[int, int], Source], start: i
             estimated_paragraph = estimated_paragraph or "预计" in sentence.text
             parts = clauses(sentence)
             for k, clause in enumerate(parts):
-                figure = _figure(clause, parts[k + 1] if k + 1 < len(parts) else None, source,
-                                 estimated_paragraph)
+                figure = _figure(clause, parts[k + 1:k + 1 + _FOLLOWING_CLAUSES], source, estimated_paragraph)
                 if figure:
                     figures.append(figure)
     return figures
 
 
-def _figure(clause: Span, following: Span | None, source: Callable[[int, int], Source],
+def _level(text: str, key: str) -> re.Match | None:
+    """The first amount in `text` in a unit that can measure the indicator (not a growth rate
+    unless the indicator is itself a rate)."""
+    rate = indicators.registry()[key].unit in ("%", "‰")
+    return next((m for m in AMOUNT.finditer(text) if m.group("number")[0].isdigit()
+                 and indicators.fits(key, m.group("unit")) and (rate or m.group("unit") != "%")), None)
+
+
+def _figure(clause: Span, following: list[Span], source: Callable[[int, int], Source],
             estimated: bool) -> Figure | None:
+    """全年完成地区生产总值640亿元,增长12.6%; 全口径财政收入突破百亿,达到110.6亿元,增长20%:
+    the level and the growth may follow in the next clauses, until one names another indicator."""
     found = indicators.find(clause.text)
-    if len(found) != 1 or _SHARE.search(clause.text[:found[0][0]]) or _SHARE.search(clause.text):
+    if len(found) != 1 or _SHARE.search(clause.text):
         return None
     at, name_end, key = found[0]
-    after = clause.text[name_end:]
-    growth = _GROWTH.search(after)
-    level = next((m for m in AMOUNT.finditer(after) if m.group("unit") not in ("%", "个百分点", "百分点")
-                  and m.group("number")[0].isdigit()
-                  and (growth is None or m.start() < growth.start())), None)
+    growth = _GROWTH.search(clause.text, name_end)
+    level = _level(clause.text[name_end:growth.start() if growth else None], key)
     end = clause.end
-    if growth is None and following is not None and not indicators.find(following.text):
-        growth = _GROWTH.match(re.sub(r"^(?:同比|比上年|较上年|年均)", "", following.text.strip()))
-        end = following.end if growth else end
+    for more in following:
+        if (level and growth) or indicators.find(more.text) or _SHARE.search(more.text):
+            break
+        text = re.sub(r"^(?:同比|比上年|较上年|年均)", "", more.text.strip())
+        more_growth = None if growth else _GROWTH.match(text)
+        more_level = None if level else _level(text[:more_growth.start() if more_growth else None], key)
+        if not (more_growth or more_level):
+            break
+        growth, level, end = growth or more_growth, level or more_level, more.end
     if level is None and growth is None:
         return None
     rate = None
