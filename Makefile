@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 INTAKE_MODEL := civicloop/data/intake-model.joblib
 
-.PHONY: install demo test bench-lifecycle bench-sweep bench-geometry bench-classify clean bench-reports
+.PHONY: install demo test bench-lifecycle bench-sweep bench-geometry bench-classify clean bench-reports bench-bulletin
 
 install: $(VENV)/.installed node_modules/.installed $(INTAKE_MODEL)
 
@@ -43,6 +43,9 @@ bench-geometry: install
 
 bench-reports: install
 	$(BIN)/python benchmarks/reports.py
+
+bench-bulletin: install
+	$(BIN)/python benchmarks/bulletin.py
 
 clean:
 	rm -rf $(VENV) node_modules var
