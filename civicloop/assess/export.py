@@ -122,7 +122,7 @@ def _round(value: float | None) -> float | None:
 
 
 def workbook(review: Review) -> Workbook:
-    """概况, 承办单位, 单位排名, 街道, 街道排名, 渠道, 类别, 超期案件, 说明: one sheet per view."""
+    """概况, 承办单位, 单位排名, 街道, 街道排名, 渠道, 类别, 超期案件, 热点问题, 说明: one sheet per view."""
     book = Workbook()
     sheet = book.active
     sheet.title = "概况"
@@ -172,6 +172,11 @@ def workbook(review: Review) -> Workbook:
            [[c["number"], c["title"], STATE_LABELS[State(c["state"])], c["department"],
              c["handle_deadline"], c["days_late"], c["supervision_count"], c["escalation_level"]]
             for c in review.worst_overdue])
+
+    hot = book.create_sheet("热点问题")
+    _title(hot, "热点问题（按热度）", 6)
+    _table(hot, ["热点", "地点", "诉求件数", "反映人数", "热度", "案件"],
+           [[t["title"], t["place"], t["reports"], t["reporters"], t["heat"], len(t["case_ids"])] for t in review.hot])
 
     notes = book.create_sheet("说明")
     _title(notes, "指标口径（docs/indicators.md）", 4)
@@ -274,6 +279,10 @@ def html_page(review: Review, *, script_src: str | None = ECHARTS_SRC, inline_sc
         _rows_html([[esc(c["number"]), esc(c["title"]), STATE_LABELS[State(c["state"])], esc(c["department"] or "—"),
                      f"{c['handle_deadline']:%Y-%m-%d %H:%M}" if c["handle_deadline"] else "—",
                      _cell(c["days_late"], False), str(c["supervision_count"])] for c in review.worst_overdue]),
+        "</table></section><section><h2>六、热点问题</h2><table>",
+        _head_html(["热点", "地点", "诉求件数", "反映人数", "热度"]),
+        _rows_html([[esc(t["title"]), esc(t["place"]), str(t["reports"]), str(t["reporters"]), f"{t['heat']:.2f}"]
+                    for t in review.hot]),
         "</table></section>",
         "<section><h2>指标说明</h2><table>", _head_html(["指标", "分子", "分母"]),
         _rows_html([[esc(r.label), esc(label_of(r.numerator)), esc("+".join(label_of(k) for k in r.denominator))]

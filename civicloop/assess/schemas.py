@@ -100,6 +100,18 @@ class OverdueOut(ApiModel):
     escalation_level: int
 
 
+class HotOut(ApiModel):
+    """A hot issue (热点问题) as hot/ groups the period's cases."""
+    title: str
+    place: str
+    reports: int
+    reporters: int
+    heat: float
+    first_at: dt.datetime
+    last_at: dt.datetime
+    case_ids: list[int]
+
+
 class ReviewOut(ApiModel):
     period: PeriodOut
     previous: PeriodOut
@@ -116,6 +128,7 @@ class ReviewOut(ApiModel):
     department_ranking: list[RankedOut]
     street_ranking: list[RankedOut]
     worst_overdue: list[OverdueOut]
+    hot: list[HotOut] = Field(description="the period's hot issues, hottest first")
     gaps: list[str] = Field(description="sections the report leaves out, and why")
 
 

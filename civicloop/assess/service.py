@@ -8,6 +8,7 @@ it come from the same condition and always agree."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 
 from sqlalchemy import DateTime, and_, case, cast, func, literal, or_, select
@@ -452,7 +453,7 @@ def worst_overdue(session: Session, period: Period, *, limit: int = 10, district
 HEADLINE = ("reported", "registered", "closed", "closure_rate", "on_time_closure_rate", "on_time_handling_rate",
             "rework_rate", "reply_rate", "first_contact_rate", "satisfaction_rate", "satisfaction_broad_rate",
             "overdue_open", "returned", "wrongly_dispatched", "extended")
-HOT_GAP = "热点问题: civicloop.hot has no service yet; this report leaves the section out"
+HOT_TOPICS = 10
 
 
 @dataclass
@@ -491,7 +492,7 @@ class Review:
     department_ranking: list[Ranked]
     street_ranking: list[Ranked]
     worst_overdue: list[dict]
-    hot: list = field(default_factory=list)
+    hot: list[dict] = field(default_factory=list)
     gaps: list[str] = field(default_factory=list)
 
 
@@ -535,7 +536,25 @@ def review(session: Session, period: Period, *, now: dt.datetime, district: str 
         department_ranking=rank([r for r in departments if r.key is not None], weights),
         street_ranking=rank([r for r in streets if r.key is not None], weights),
         worst_overdue=worst_overdue(session, period, limit=worst, district=code, now=now),
-        gaps=[HOT_GAP])
+        hot=hot_issues(session, period, district=code, now=now) if code else [],
+        gaps=[] if code else ["热点问题：库中没有区，无法按区归并热点"])
+
+
+def hot_issues(session: Session, period: Period, *, district: str, now: dt.datetime) -> list[dict]:
+    """The period's hot issues (热点问题) as hot/ finds them: its topics of the district's
+    cases reported in the period (up to now), hottest first."""
+    from civicloop.cases.lifecycle import Actor
+    from civicloop.hot.service import MAX_DAYS, hot_cases
+
+    until = min(period.ends - dt.timedelta(microseconds=1), now)  # hot/ takes cases up to `until`, included
+    if until <= period.begins:
+        return []
+    days = min(MAX_DAYS, math.ceil((until - period.begins).total_seconds() / 86400))  # hot/ counts whole days
+    found = hot_cases(session, Actor(user_id=None, role=Role.ASSESSOR), district_code=district, days=days,
+                      top=HOT_TOPICS, until=until)
+    return [{"title": t.title, "place": t.place, "reports": t.heat.reports, "reporters": t.heat.reporters,
+             "heat": round(t.heat.index, 2), "first_at": t.first_at, "last_at": t.last_at,
+             "case_ids": [int(ref) for ref in t.refs]} for t in found.topics]
 
 
 # ---------------------------------------------------------------- the work report's paragraph

@@ -21,6 +21,7 @@ from civicloop.assess.schemas import (
     CountDefinition,
     DefinitionsOut,
     FiguresOut,
+    HotOut,
     IndicatorsOut,
     OverdueOut,
     PeriodOut,
@@ -186,7 +187,8 @@ def review(request: Request, principal: Assessor, period: ReviewPeriod, district
         channels=[figures_out(r) for r in made.channels], categories=[figures_out(r) for r in made.categories],
         department_ranking=[ranked_out(r) for r in made.department_ranking],
         street_ranking=[ranked_out(r) for r in made.street_ranking],
-        worst_overdue=[OverdueOut(**c) for c in made.worst_overdue], gaps=made.gaps)
+        worst_overdue=[OverdueOut(**c) for c in made.worst_overdue], hot=[HotOut(**t) for t in made.hot],
+        gaps=made.gaps)
 
 
 @router.get("/review.xlsx", summary="The 讲评 as an Excel workbook",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from civicloop.assess.periods import Period
+from civicloop.assess.periods import week
 from civicloop.cases import service
 from civicloop.cases.sweep import sweep
 from civicloop.db import transaction
@@ -16,7 +16,7 @@ from tests.cases.conftest import World, build_world
 
 H = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
-WEEK = Period(dt.date(2026, 11, 23), dt.date(2026, 11, 29))
+WEEK = week(2026, 48)  # Monday 2026-11-23 to Sunday 2026-11-29
 CELL = {0: (114.305, 30.545), 1: (114.305, 30.555), 2: (114.315, 30.545), 3: (114.315, 30.555)}
 
 
