@@ -28,6 +28,7 @@ from civicloop.commitments.models import (
 from civicloop.commitments.rules import KINDS, STATUS_LABELS, Status
 from civicloop.departments.models import Department
 from civicloop.departments.service import check_district_code
+from civicloop.regions.models import Region
 from civicloop.users.models import User
 
 
@@ -92,6 +93,7 @@ class BulletinData:
     year: int
     as_of: dt.date
     since: dt.date | None
+    district_name: str = ""
     number: int = 0
     items: list[ItemRow] = field(default_factory=list)
     new_progress: list[ProgressRow] = field(default_factory=list)
@@ -113,7 +115,8 @@ class BulletinData:
 
     @property
     def title(self) -> str:
-        return f"{self.year}年重点工作督查通报（第{self.number}期）" if self.number else f"{self.year}年重点工作督查通报"
+        issue = f"（第{self.number}期）" if self.number else ""
+        return f"{self.district_name}{self.year}年重点工作督查通报{issue}"
 
     @property
     def period_label(self) -> str:
@@ -146,7 +149,8 @@ def compose(session: Session, *, district_code: str, as_of: dt.date, since: dt.d
         for order in session.scalars(select(Supervision.item_id).where(Supervision.item_id.in_(chunk))):
             orders[order] += 1
     by_id = {item.id: item for item in items}
-    data = BulletinData(district_code, year, as_of, window.since)
+    district = session.get(Region, district_code)
+    data = BulletinData(district_code, year, as_of, window.since, district.name if district else "")
     for item in items:
         verdict = now_status[item.id]
         data.items.append(ItemRow(item.id, KINDS[item.kind], item.title, names.get(item.lead_department_id, ""),

@@ -128,7 +128,7 @@ def test_bulletin_in_three_formats_and_the_record_of_those_issued(live, item):  
     answer = client.post("/api/v1/commitments/bulletins", json={"district_code": "420106", "as_of": "2026-04-01"})
     assert answer.status_code == 201, answer.text
     data = answer.json()
-    assert data["title"].startswith("2026年重点工作督查通报") and data["since"] is None
+    assert data["title"] == "武昌区2026年重点工作督查通报（第1期）" and data["since"] is None
     # the Q1 milestone was met on 03-30 (the test above); the 督办 is issued today, after the date asked
     assert data["late"] == [] and data["at_risk"] == [] and len(data["new_progress"]) == 1
     assert data["departments"] == [{"department": "区住建局", "total": 1, "counts": {"on_track": 1}, "new_progress": 1}]

@@ -61,7 +61,7 @@ def test_the_workbook_says_what_the_data_says(tracking, year, tmp_path):
     bulletin.write_xlsx(data, path)
     book = load_workbook(path)
     assert book.sheetnames == ["概况", "滞后事项", "风险事项", "状态变化", "新报进展", "新增督办", "分单位统计", "全部事项"]
-    assert book["概况"]["A1"].value == "2026年重点工作督查通报（第2期）"
+    assert book["概况"]["A1"].value == "武昌区2026年重点工作督查通报（第2期）"
 
     late = book["滞后事项"]
     assert [c.value for c in late[1]][:7] == ["编号", "类别", "事项", "牵头单位", "配合单位", "状态", "说明"]
