@@ -45,6 +45,11 @@ def find(text: str) -> list[tuple[int, int, str]]:
     return [(m.start(), m.end(), key_of[m.group().upper()]) for m in pattern.finditer(text)]
 
 
+def is_name(text: str) -> bool:
+    """Whether `text` is exactly a standard name or synonym."""
+    return text.upper() in _pattern()[1]
+
+
 def lookup(name: str) -> str | None:
     """The key of the indicator a name ends with or, failing that, the longest it contains."""
     found = find(name)

@@ -11,7 +11,8 @@ from civicloop.reports.numbers import AMOUNT, POST_QUALIFIER, to_number
 from civicloop.reports.reading import Quantity, Source, Target, Unparsed
 from civicloop.reports.text import Span, clauses, paragraphs, sentences
 
-ANNOUNCEMENT = re.compile(r"(?:主要|预期|发展|奋斗|经济社会发展的?|主要经济)?(?:预期)?目标(?:任务)?(?:是|为)?\s*[::]|"
+ANNOUNCEMENT = re.compile(r"(?:主要|预期|发展|奋斗|经济社会发展的?|主要经济)?(?:预期)?目标(?:任务)?"
+                          r"(?:建议|拟|初步)?(?:确定|安排|设定|定)?(?:是|为)?\s*[::]|"
                           r"(?:主要预期|预期|主要)目标(?:是|为)(?=[^,,。]{0,12}\d)")
 _PLAN_MARK = re.compile(r"(?:主要)?预期目标|发展目标|主要目标")
 _ENUMERATOR = re.compile(r"^\s*(?:\(?[一二三四五六七八九十\d]+[)、.]|[①-⑳]|[一二三四五六七八九十]是)")
@@ -108,7 +109,7 @@ def read_targets(span: Span, source: Callable[[int, int], Source]) -> tuple[list
 
 def _merge(first: Target, second: Target, joined: Source) -> Target | None:
     """增10%,达到581亿元 and 区级财政收入118亿元,增长8%: one target, a growth with its level."""
-    if first.kind == "growth" and second.kind == "level" and first.level is None:
+    if first.kind == "growth" and second.kind == "level" and first.level is None and second.unit != first.unit:
         return replace(first, level=Quantity(second.value, second.unit), source=joined)
     if first.kind == "level" and second.kind == "growth":
         return replace(second, indicator=first.indicator, name=first.name,
@@ -163,9 +164,12 @@ def _kind(verb: str, unit: str, qualifier: str | None) -> tuple[str, str | None]
 
 
 def _split_names(name: str) -> list[str]:
-    """全口径和区级财政收入 → 全口径财政收入, 区级财政收入; 城镇居民、农村居民人均可支配收入 →
-    城镇居民人均可支配收入, 农村居民人均可支配收入. Each part that names no indicator of
-    its own borrows the shortest registry name the last part ends with."""
+    """全口径和区级财政收入 → 全口径财政收入, 区级财政收入; 城镇居民、农村居民人均可支配收入 and
+    城镇和农村居民… → 城镇居民人均可支配收入, 农村居民人均可支配收入; 城乡居民… likewise.
+    Each part that names no indicator of its own borrows an ending of the last part: one that
+    makes it a registry name, else the shortest registry name the last part ends with."""
+    if name.startswith("城乡居民"):
+        name = "城镇居民、农村居民" + name[len("城乡居民"):]
     parts = [p for p in _JOINERS.split(name) if p]
     if len(parts) < 2 or any(re.search(POST_QUALIFIER, p) for p in parts):
         return [name]
@@ -177,5 +181,6 @@ def _split_names(name: str) -> list[str]:
         if indicators.lookup(part) or not tails:
             names.append(part)
         else:
-            names.append(part + tails[-1])
+            exact = [t for t in tails if indicators.is_name(part + t)]
+            names.append(part + (exact[0] if exact else tails[-1]))
     return [*names, last]

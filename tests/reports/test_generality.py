@@ -143,3 +143,16 @@ def test_a_county_report_in_a_third_style():
     # eight announced, four listed: the reader keeps the four, it does not invent the rest
     assert [(g.term, g.explanation) for g in reading.glossary] == [
         ("“放管服”", "简政放权、放管结合、优化服务。"), ("“三资”", "农村集体经济中的资产、资金、资源。")]
+
+
+@pytest.mark.parametrize(("sentence", "expected"), [
+    ("主要预期目标建议为:城乡居民人均可支配收入分别增长8%、9%。",
+     [("urban_per_capita_income", 8), ("rural_per_capita_income", 9)]),
+    ("主要预期目标是:城镇和农村居民人均可支配收入分别达到5万元、2.5万元。",
+     [("urban_per_capita_income", 5), ("rural_per_capita_income", 2.5)]),
+    ("主要预期目标是:全口径和区级财政收入增长13%以上。",
+     [("total_fiscal_revenue", 13), ("district_fiscal_revenue", 13)]),
+    ("主要预期目标是:地区生产总值增长7%以上,力争8%。", [("gdp", 7)]),
+])
+def test_joint_and_parallel_targets(sentence, expected):
+    assert [(t.indicator, t.value) for t in read(sentence).targets] == expected
