@@ -5,7 +5,6 @@ to the original, so that whatever is found carries its exact original sentence.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from civicloop.errors import InvalidInput, UnsupportedType
@@ -46,13 +45,18 @@ def decode(data: bytes, field: str = "file") -> str:
                                  "(binary, another language, or another encoding)")
 
 
+# Control characters (but tab, line ends, form feed), private-use ones, lone surrogates, U+FFFD.
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff\ufffd]")
+_DROP_CHINESE = dict.fromkeys(range(0x4E00, 0xA000))
+
+
 def looks_like_chinese_text(text: str) -> bool:
-    """No control characters, no replacement characters, and a fair share of Chinese."""
-    if any(unicodedata.category(c) in ("Cc", "Co", "Cs") and c not in "\n\r\t\f" for c in text) or "\ufffd" in text:
+    """No control, private-use or replacement characters, and a fair share of Chinese."""
+    if _NOT_TEXT.search(text):
         return False
-    letters = [c for c in text if c.isalpha()]
-    chinese = sum("\u4e00" <= c <= "\u9fff" for c in letters)
-    return bool(letters) and chinese / len(letters) >= _MIN_CHINESE_SHARE
+    letters = sum(map(str.isalpha, text))
+    chinese = len(text) - len(text.translate(_DROP_CHINESE))
+    return letters > 0 and chinese / letters >= _MIN_CHINESE_SHARE
 
 
 # One character for one: full-width ASCII to ASCII, odd spaces to a space, dot variants.
