@@ -51,14 +51,36 @@ TRAILING = ("小区", "社区")
 # Places that contain smaller ones: 劳动东路魅力之城小区 is 劳动东路 and 魅力之城小区.
 CONTAINERS = ("街道", "大道", "大街", "路", "街", "镇", "乡", "村")
 NAME_CHARS = r"[\u4e00-\u9fffA-Za-z0-9]"
-_BREAK = re.compile("|".join([ADMIN_CODE.pattern, r"[^\u4e00-\u9fffA-Za-z0-9]+"]
-                             + sorted(map(re.escape, AROUND), key=len, reverse=True)))
-_WORDS = "|".join(PLACE_WORDS)
+
+
+def _alternation(words) -> str:
+    """Words as one pattern that matches the longest of them, written as a trie
+    (投(?:诉)|反(?:映|应|对)…): Python's regex engine then tries one branch per character
+    instead of every word at every position."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def pattern(node: dict) -> str:
+        branches = [re.escape(char) + pattern(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        either = branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
+        return f"(?:{either})?" if "" in node else either
+
+    return pattern(trie)
+
+
+_BREAK = re.compile("|".join([ADMIN_CODE.pattern, r"[^\u4e00-\u9fffA-Za-z0-9]+", _alternation(AROUND)]))
+_WORDS = _alternation(PLACE_WORDS)
 # A name ends in a place word, or is an estate named by what follows it: a building or
 # phase (恒大御景半岛6栋, 三期), its developer, its management or its sales (…开发商, …物业).
 _NAME = re.compile(f"{NAME_CHARS}{{2,10}}(?:{_WORDS})"
                    f"|{NAME_CHARS}{{2,8}}?(?=[0-9一二三四五六七八九十]+(?:栋|期|号楼|幢|单元)|开发商|物业|项目|楼盘|售楼)")
-_CONTAINED = re.compile(f".{{2,}}?(?:{'|'.join(CONTAINERS)})(?=.{{3}})")
+_CONTAINED = re.compile(f".{{2,}}?(?:{_alternation(CONTAINERS)})(?=.{{3}})")
 _PLACE_WORD_AT_END = re.compile(f"(?:{_WORDS})$")
 KEY_BODY = 3  # characters before the place word that a key keeps: brands and leftovers differ
 
