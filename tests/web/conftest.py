@@ -57,7 +57,7 @@ class Pages:
         context.set_default_timeout(15_000)
         self.contexts.append(context)
         page = context.new_page()
-        page.on("pageerror", lambda e: self.errors.append(f"{path}: {e}"))
+        page.on("pageerror", lambda e: self.errors.append(f"{path}: {e} {e.stack}"))
         page.goto(self.live.url + path)
         return page
 

@@ -9,7 +9,7 @@ import re
 from playwright.sync_api import expect
 
 from civicloop.regions.coords import gcj02_to_wgs84
-from tests.web.conftest import PNG, axe_violations
+from tests.web.conftest import PASSWORD, PNG, axe_violations
 
 
 def open_case(page, case_id: int, queue: str | None = None):
@@ -108,3 +108,78 @@ def test_a_report_goes_round_the_loop(pages, live):
     assert final["state"] == "closed" and final["rating"] == "satisfied"
     assert events == ["report", "register", "dispatch", "accept", "feedback", "verify_pass", "rate"]
     assert len(photos) == 3, "the citizen's, the handler's and the grid worker's photos"
+
+
+def test_each_role_sees_its_screens_and_fields_only(pages, live):
+    case = live.world.create(title="井盖缺失", body="人行道井盖缺失，联系 13812345678")
+
+    handler = pages.sign_in("handler")
+    expect(handler.locator("#screen[data-screen=handle]")).to_be_visible()
+    expect(handler.locator("header nav a")).to_have_text(["承办", "案件查询"])
+    handler.goto(live.url + "/#/dispatch")  # a screen of another role: the role's own home instead
+    expect(handler.locator("#screen[data-screen=handle]")).to_be_visible()
+    handler.goto(live.url + "/#/cases?queue=all")
+    expect(handler.locator(".pager")).to_contain_text("共 0 件")  # not dispatched to it: not seen at all
+
+    supervisor = pages.sign_in("supervisor")
+    expect(supervisor.locator("#screen[data-screen=dashboard]")).to_be_visible()
+    expect(supervisor.locator("header nav a")).to_have_text(["大屏", "案件查询"])
+    supervisor.goto(live.url + "/#/cases")
+    open_case(supervisor, case.id)
+    body = supervisor.locator("#case-body").inner_text()
+    assert "13812345678" not in body and "138****5678" in body, "the API masks the reporter for a supervisor"
+
+    dispatcher = pages.sign_in("dispatcher")
+    open_case(dispatcher, case.id, "to_register")
+    expect(dispatcher.locator("#case-body")).to_contain_text("13812345678")
+
+    worker = pages.sign_in("grid_worker")
+    worker.wait_for_url("**/m")  # grid workers have the phone page, citizens the portal
+    citizen = pages.sign_in("citizen")
+    citizen.wait_for_url("**/portal")
+
+
+def test_operator_takes_a_call_with_the_keyboard_only(pages, live):
+    page = pages.open("/")
+    page.keyboard.type("operator")  # the user name has the focus
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.locator("#call-form")).to_be_visible()
+    expect(page.get_by_label("标题")).to_be_focused()
+    for text in ["积水", "中山路下穿通道积水，车辆无法通行", "李四", "13900001111", "中山路下穿通道"]:
+        page.keyboard.type(text)
+        page.keyboard.press("Tab")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator(".toast")).to_contain_text("已受理")
+    expect(page.get_by_label("标题")).to_be_focused()  # ready for the next call
+    expect(page.get_by_label("标题")).to_have_value("")
+    with live.client("dispatcher") as api:
+        found = api.get("/api/v1/cases", params={"q": "下穿通道 积水"}).json()["items"]
+    assert [(c["channel"], c["reporter_phone"], c["address"]) for c in found] == [
+        ("hotline", "13900001111", "中山路下穿通道")]
+    assert axe_violations(page) == []
+
+
+def test_bad_input_is_named_next_to_the_field_and_nothing_is_lost_or_doubled(pages, live):
+    page = pages.sign_in("operator")
+    form = page.locator("#call-form")
+    form.get_by_role("button", name="提交受理").click()
+    for name in ("title", "body"):
+        control = form.locator(f"[name={name}]")
+        expect(control).to_have_attribute("aria-invalid", "true")
+        error_id = control.get_attribute("aria-describedby").split()[-1]
+        expect(page.locator(f"#{error_id}")).to_have_text("必填")
+    expect(form.locator(".form-error")).to_have_text("请改正标出的内容")
+
+    # A half-typed report survives a reload (a lost connection, a closed tab).
+    form.get_by_label("标题").fill("双击测试：井盖缺失")
+    form.get_by_label("诉求内容").fill("武汉路口井盖缺失")
+    page.reload()
+    expect(page.get_by_label("标题")).to_have_value("双击测试：井盖缺失")
+    page.get_by_label("地址").fill("武汉路口")
+    page.get_by_role("button", name="提交受理").dblclick()
+    expect(page.locator(".toast")).to_contain_text("已受理")
+    with live.client("dispatcher") as api:
+        found = api.get("/api/v1/cases", params={"q": "双击测试"}).json()
+    assert found["total"] == 1, "a double click sends once (and the Idempotency-Key makes a resend the same case)"

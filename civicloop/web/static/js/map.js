@@ -73,7 +73,8 @@ const FILL = ["#fde9a8", "#f6b042", "#e4572e", "#a31d12"];
 /**
  * A map of the district's cells in `el`.
  * values: {cellCode: number} fills cells; onCell(code) on a click on a cell; onPick([lon, lat]) on any click.
- * Returns {chart, drawn, cells, highlight(code, point), setValues(values), pin(point)}.
+ * Returns {chart, drawn, cells, highlight(code, point), setValues(values), pin(point)}, or null when
+ * `el` left the page before the grid arrived.
  */
 export async function gridMap(el, { district, values = {}, onCell, onPick, label = "网格地图" } = {}) {
   el.setAttribute("role", "img");
@@ -81,6 +82,7 @@ export async function gridMap(el, { district, values = {}, onCell, onPick, label
   const started = performance.now();
   const grid = await loadGrid(district);
   const fetched = performance.now();
+  if (!el.isConnected) return null;  // the screen was left while the grid loaded
   const chart = window.echarts.init(el, null, { renderer: "canvas" });
   let selected = null;
 
@@ -114,7 +116,12 @@ export async function gridMap(el, { district, values = {}, onCell, onPick, label
     const cell = onCell && grid.cellAt(point);
     if (cell) onCell(cell.code);
   });
-  new ResizeObserver(() => chart.resize()).observe(el);
+  const watcher = new ResizeObserver(() => {
+    // A map whose screen was left is let go; a hidden one (zero size) keeps its last layout.
+    if (!el.isConnected) { watcher.disconnect(); chart.dispose(); return; }
+    if (el.clientWidth && el.clientHeight) chart.resize();
+  });
+  watcher.observe(el);
   const drawn = new Promise((resolve) => chart.on("finished", resolve)).then(() => {
     // The benchmark reads these: how many cells were drawn, how long the fetch and the first draw took.
     el.dataset.cells = String(grid.cells.length);
@@ -133,8 +140,6 @@ export async function gridMap(el, { district, values = {}, onCell, onPick, label
     highlight(code, point) {
       selected = grid.byCode[code] ? code : null;
       chart.setOption({ series: [{}, {}, { data: selected ? [{ name: selected, value: [0] }] : [] }, { data: point ? [point] : [] }] });
-      const cell = grid.byCode[code];
-      if (cell) chart.setOption({ geo: { center: point || [(cell.box[0] + cell.box[2]) / 2, (cell.box[1] + cell.box[3]) / 2], zoom: 8 } });
     },
   };
   return map;

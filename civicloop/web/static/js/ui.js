@@ -79,8 +79,9 @@ export function showErrors(form, error) {
     const id = `err-${control.name}-${++fieldIds}`;
     control.setAttribute("aria-invalid", "true");
     control.setAttribute("aria-describedby", `${control.getAttribute("aria-describedby") || ""} ${id}`.trim());
-    control.closest(".field")?.append(h("p.field-error", { id }, explain(detail)))
-      || control.after(h("p.field-error", { id }, explain(detail)));
+    const message = h("p.field-error", { id }, explain(detail));
+    const wrap = control.closest(".field");
+    if (wrap) wrap.append(message); else control.after(message);
     if (!placed++) control.focus();
   }
   general.textContent = placed ? "请改正标出的内容" : explain(error.message);
