@@ -56,12 +56,16 @@ def find_commitments(clean_text: str, source: Callable[[int, int], Source],
             colon = re.compile(r"[::]").search(sentence.text, ANNOUNCEMENT.search(sentence.text).end())
             end = sentence.start + colon.end() if colon else sentence.end
             rest = Span(para.text[end - para.start:], end, para.end)
-            found = _inline_items(rest, announced) or _paragraph_items(paras[i + 1:])
+            says_a_list = announced or re.search(r"以下|如下|下列", sentence.text)
+            # A section heading that names 实事 (五、办好惠民实事) heads prose, not a list.
+            heading = STYLES["chinese"].match(para.text) or re.match(r"\(([一二三四五六七八九十]+)\)", para.text)
+            found = _inline_items(rest, announced) or (
+                _paragraph_items(paras[i + 1:]) if says_a_list or not heading else [])
             fresh = [s for s in found if all(s.text != seen.text for seen in items)]
             if found and not fresh:
                 continue
             items += fresh
-            if not found and (announced or re.search(r"以下|如下", sentence.text)):
+            if not found and says_a_list:
                 unparsed.append(Unparsed("commitment", "实事 announced but no list of items follows",
                                          source(sentence.start, sentence.end)))
     return [_commitment(n, item, source(item.start, item.end)) for n, item in enumerate(items, 1)], unparsed

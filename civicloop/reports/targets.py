@@ -9,11 +9,12 @@ from dataclasses import replace
 from civicloop.reports import indicators
 from civicloop.reports.numbers import AMOUNT, POST_QUALIFIER, to_number
 from civicloop.reports.reading import Quantity, Source, Target, Unparsed
-from civicloop.reports.text import Span, clauses, paragraphs, sentences
+from civicloop.reports.text import SENTENCE_END, Span, clauses, paragraphs, sentences
 
 ANNOUNCEMENT = re.compile(r"(?:主要|预期|发展|奋斗|经济社会发展的?|主要经济)?(?:预期)?目标(?:任务)?"
                           r"(?:建议|拟|初步)?(?:确定|安排|设定|定)?(?:是|为)?\s*[::]|"
                           r"(?:主要预期|预期|主要)目标(?:是|为)(?=[^,,。]{0,12}\d)")
+_ACHIEVED = re.compile(r"完成|实现了|超额|圆满|达到了")
 _PLAN_MARK = re.compile(r"(?:主要)?预期目标|发展目标|主要目标")
 _ENUMERATOR = re.compile(r"^\s*(?:\(?[一二三四五六七八九十\d]+[)、.]|[①-⑳]|[一二三四五六七八九十]是)")
 _FOLLOWING_LIMIT = 15              # paragraphs a list of targets may run on after its announcement
@@ -58,6 +59,9 @@ def target_spans(clean_text: str) -> list[Span]:
     for i, para in enumerate(paras):
         m = ANNOUNCEMENT.search(para.text)
         if not m or not _PLAN_MARK.search(para.text[max(0, m.start() - 12):m.end()]):
+            continue
+        opening = re.split(SENTENCE_END, para.text[:m.start()])[-1]
+        if _ACHIEVED.search(opening):       # 完成了…确定的主要目标: the review, not the plan
             continue
         rest = Span(para.text[m.end():], para.start + m.end(), para.end)
         kept = []

@@ -156,3 +156,15 @@ def test_a_county_report_in_a_third_style():
 ])
 def test_joint_and_parallel_targets(sentence, expected):
     assert [(t.indicator, t.value) for t in read(sentence).targets] == expected
+
+
+def test_the_review_of_last_years_targets_is_not_this_years():
+    text = ("一、2023年工作回顾\n圆满完成了区人大三次会议确定的主要预期目标:地区生产总值增长6.2%,一般公共预算收入增长4%。\n"
+            "二、2024年工作安排\n主要预期目标是:地区生产总值增长5.5%左右。")
+    assert [(t.indicator, t.value) for t in read(text).targets] == [("gdp", 5.5)]
+
+
+def test_a_section_headed_with_实事_is_not_a_list_of_them():
+    text = ("二、2024年工作安排\n五、办好民生实事,提升群众幸福感。\n(一)推进教育优质均衡发展。新建学校3所。\n"
+            "(二)提升医疗服务水平。\n今年将办好以下实事:\n(一)新建口袋公园5个。\n(二)改造老旧小区10个。")
+    assert [c.title for c in read(text).commitments] == ["新建口袋公园5个", "改造老旧小区10个"]
