@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 INTAKE_MODEL := civicloop/data/intake-model.joblib
 
-.PHONY: install demo test bench-lifecycle bench-sweep bench-geometry bench-classify clean bench-reports bench-bulletin
+.PHONY: install demo test bench-lifecycle bench-sweep bench-geometry bench-classify clean bench-reports bench-bulletin bench-duplicates
 
 install: $(VENV)/.installed node_modules/.installed $(INTAKE_MODEL)
 
@@ -55,3 +55,6 @@ bench-http: install
 
 bench-classify: install
 	$(BIN)/python benchmarks/classify.py
+
+bench-duplicates: install
+	$(BIN)/python benchmarks/duplicates.py

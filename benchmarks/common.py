@@ -65,6 +65,21 @@ def drop_database(url: str, pg_url: str = PG_URL) -> None:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
 
 
+def maintain(engine, tables: tuple[str, ...]) -> None:
+    """Fresh statistics and no dead rows, so every timed run starts from the same tables."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for table in tables:
+                conn.execute(text(f"VACUUM ANALYZE {table}"))
+    else:
+        raw = engine.raw_connection()  # outside the engine's BEGIN IMMEDIATE: a checkpoint needs that
+        try:
+            raw.execute("ANALYZE")
+            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
+
+
 # ---------------------------------------------------------------- the machine
 
 def machine(pg_url: str | None = None) -> dict:
@@ -147,6 +162,20 @@ def write_result(name: str, payload: dict, directory: Path = RESULTS) -> Path:
     path = directory / f"{name}.json"
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n")
     return path
+
+
+def finish(name: str, results: list[dict], args, info: dict, console) -> int:
+    """Write each database's result file and print the problems; the exit code (1 for any)."""
+    for r in results:
+        path = write_result(f"{name}-{r['db']}", {
+            "benchmark": name, "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "commit": git_commit(), "machine": info,
+            "args": {k: v for k, v in vars(args).items() if k not in ("pg_url", "results")}, **r}, args.results)
+        console.print(f"  wrote {path}")
+    problems = [f"{r['db']}: {p}" for r in results for p in r["problems"]]
+    for p in problems:
+        console.print(f"[red]FAILED[/] {p}")
+    return 1 if problems else 0
 
 
 def git_commit() -> str | None:

@@ -104,24 +104,9 @@ def build(url: str, n_open: int, every: int) -> float:
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:  # explicit ids were given: later inserts continue after them
             conn.execute(text("SELECT setval(pg_get_serial_sequence('cases', 'id'), max(id)) FROM cases"))
-    maintain(engine)
+    common.maintain(engine, ("cases", "case_events"))
     engine.dispose()
     return time.perf_counter() - started
-
-
-def maintain(engine) -> None:
-    """Fresh statistics and no dead rows, so every timed run starts from the same table."""
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE cases"))
-            conn.execute(text("VACUUM ANALYZE case_events"))
-    else:
-        raw = engine.raw_connection()  # outside the engine's BEGIN IMMEDIATE: a checkpoint needs that
-        try:
-            raw.execute("ANALYZE")
-            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        finally:
-            raw.close()
 
 
 _RESET = (update(Case.__table__).where(Case.__table__.c.id == bindparam("_id"))
@@ -140,7 +125,7 @@ def reset(engine, n_open: int, every: int) -> None:
         conn.execute(CaseEvent.__table__.delete())
         if rows:
             conn.execute(_RESET, rows)
-    maintain(engine)
+    common.maintain(engine, ("cases", "case_events"))
 
 
 # ---------------------------------------------------------------- the measurements
@@ -276,16 +261,7 @@ def main(argv=None) -> int:
     dbs, info = common.start(args, console)
     results = [run(db, args) for db in dbs]
     summary(results)
-    for r in results:
-        path = common.write_result(f"sweep-{r['db']}", {
-            "benchmark": "sweep", "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "commit": common.git_commit(), "machine": info, "args": {k: v for k, v in vars(args).items() if k not in ("pg_url", "results")},
-            **r}, args.results)
-        console.print(f"  wrote {path}")
-    problems = [f"{r['db']}: {p}" for r in results for p in r["problems"]]
-    for p in problems:
-        console.print(f"[red]FAILED[/] {p}")
-    return 1 if problems else 0
+    return common.finish("sweep", results, args, info, console)
 
 
 if __name__ == "__main__":

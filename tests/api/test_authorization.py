@@ -49,6 +49,10 @@ MATRIX = {
     ("POST", "/api/v1/cases/{ref}/actions/{action}"): (frozenset({"supervisor"}), "case"),
     ("GET", "/api/v1/cases/{ref}/events"): (SIGNED_IN, "case"),
     ("GET", "/api/v1/cases/{ref}/attachments"): (SIGNED_IN, "case"),
+    # Duplicates: the role is checked before the case (operators and dispatchers see every case).
+    ("GET", "/api/v1/cases/{ref}/duplicates"): (frozenset({"operator", "dispatcher"}), None),
+    ("POST", "/api/v1/duplicates/check"): (frozenset({"operator", "dispatcher"}), None),
+    ("GET", "/api/v1/notifications"): (ADMIN, None),
     ("GET", "/api/v1/cases/{ref}/suggestion"): (frozenset({"operator", "dispatcher", "grid_worker", "supervisor"}),
                                                "case"),
     ("POST", "/api/v1/intake/classify"): (frozenset({"operator", "dispatcher", "grid_worker", "supervisor"}), None),

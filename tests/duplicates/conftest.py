@@ -15,6 +15,7 @@ from civicloop.db import transaction
 from civicloop.demo.messages import load_messages
 from civicloop.regions.locator import grid_replaced
 from civicloop.regions.models import GridCell
+from tests.api.conftest import live  # noqa: F401  (the server fixture, for test_api)
 from tests.cases.conftest import D, World, build_world
 
 STEP = 0.002
