@@ -322,7 +322,7 @@ def unresolved(text: str, why: str) -> Match:
 
 # ---------------------------------------------------------------- one index per district and process
 
-_cache: dict[tuple[str, str], tuple[int, AddressIndex]] = {}
+_cache: dict[tuple[str, str], tuple[tuple, AddressIndex]] = {}
 _lock = threading.Lock()
 
 
@@ -335,7 +335,9 @@ def index_for(session: Session, district_code: str) -> AddressIndex | None:
     key = (session.get_bind().url.render_as_string(hide_password=True), district_code)
     with _lock:
         cached = _cache.get(key)
-    if cached and cached[0] == registry.version:
+    # The time as well as the version: a registry deleted and made again starts at version 1.
+    stamp = (registry.version, registry.updated_at)
+    if cached and cached[0] == stamp:
         return cached[1]
     rows = session.execute(select(
         StandardAddress.id, StandardAddress.text, StandardAddress.grid_code, StandardAddress.community_code,
@@ -349,5 +351,5 @@ def index_for(session: Session, district_code: str) -> AddressIndex | None:
                          {c: n for c, n, level in names if level == "street"},
                          {c: n for c, n, level in names if level == "community"})
     with _lock:
-        _cache[key] = (registry.version, built)
+        _cache[key] = (stamp, built)
     return built

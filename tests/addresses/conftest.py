@@ -13,6 +13,8 @@ from civicloop.addresses.models import StandardAddress
 from civicloop.db import transaction
 from civicloop.regions.models import Region
 from civicloop.regions.service import init_district
+from tests.api.conftest import live  # noqa: F401 — the fixtures of the HTTP tests and the case engine's world
+from tests.cases.conftest import world  # noqa: F401
 from tests.conftest import empty_tables, migrated_engine
 
 D = "420106"

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from tests.addresses.conftest import CELLS, SMALL_CSV
-from tests.api.conftest import add_user, live  # noqa: F401 — the fixture
+from tests.api.conftest import add_user
 
 CSV = {"Content-Type": "text/csv"}
 
 
 @pytest.fixture(scope="module")
-def admin(live):  # noqa: F811
+def admin(live):
     add_user(live, "addr-admin", "admin")
     client = live.client("addr-admin")
     answer = client.post("/api/v1/addresses/import", params={"district": "420106"}, content=SMALL_CSV.encode(),
@@ -22,7 +22,7 @@ def admin(live):  # noqa: F811
     return client
 
 
-def test_list_by_grid_and_text(live, admin):  # noqa: F811
+def test_list_by_grid_and_text(live, admin):
     operator = live.client("operator")
     in_cell = operator.get("/api/v1/addresses", params={"grid": CELLS[2]})
     assert in_cell.status_code == 200
@@ -36,7 +36,7 @@ def test_list_by_grid_and_text(live, admin):  # noqa: F811
     assert operator.get("/api/v1/addresses", params={"limit": 0}).status_code == 422
 
 
-def test_match_resolved_ambiguous_unresolved(live, admin):  # noqa: F811
+def test_match_resolved_ambiguous_unresolved(live, admin):
     operator = live.client("operator")
     resolved = operator.post("/api/v1/addresses/match", json={"text": "武昌区翠柳苑二号楼门口", "district_code": "420106"})
     assert resolved.status_code == 200
@@ -63,13 +63,13 @@ def test_match_resolved_ambiguous_unresolved(live, admin):  # noqa: F811
     ({"text": "翠柳苑", "district_code": "420106", "extra": 1}, 422),
     ({"text": "翠柳苑", "district_code": "310104"}, 404),
 ])
-def test_bad_match_requests(live, admin, body, status):  # noqa: F811
+def test_bad_match_requests(live, admin, body, status):
     answer = live.client("operator").post("/api/v1/addresses/match", json=body)
     assert answer.status_code == status, answer.text
     assert answer.headers["content-type"].startswith("application/problem+json")
 
 
-def test_import_refusals(live, admin):  # noqa: F811
+def test_import_refusals(live, admin):
     params = {"district": "420106"}
     bad = SMALL_CSV.splitlines()[0] + "\n" + SMALL_CSV.splitlines()[1].replace(CELLS[0], "42010600100199")
     answer = admin.post("/api/v1/addresses/import", params=params, content=bad.encode(), headers=CSV)

@@ -13,7 +13,6 @@ from civicloop.addresses.models import AddressRegistry, StandardAddress
 from civicloop.db import transaction
 from civicloop.errors import InvalidInput, NotFound
 from tests.addresses.conftest import CELLS, D, PREFIX, SMALL_CSV
-from tests.cases.conftest import world  # noqa: F401 — the fixture
 
 HEADER = SMALL_CSV.splitlines()[0]
 GOOD = SMALL_CSV.splitlines()[1]
@@ -68,14 +67,14 @@ BAD = [
     ((HEADER + "\n" + GOOD + ",extra,fields").encode(), "row 1: 13 fields, the header has 11"),
     ((HEADER + "\n" + GOOD + "\n" + GOOD).encode(), "row 2, column address: the same address as row 1"),
     ((HEADER + "\n" + GOOD.replace(CELLS[0], "4201060010019999")).encode(), "row 1, column grid_code: no grid cell"),
-    ((HEADER + "\n" + f"某地1号,某路,1,,,,,,,abc,30.545").encode(), "row 1, column lon: 'abc' is not a longitude"),
-    ((HEADER + "\n" + f"某地1号,某路,1,,,,,,,116.4,39.9").encode(), "row 1, column lon: (116.4, 39.9) lies in no grid cell"),
+    ((HEADER + "\n" + "某地1号,某路,1,,,,,,,abc,30.545").encode(), "row 1, column lon: 'abc' is not a longitude"),
+    ((HEADER + "\n" + "某地1号,某路,1,,,,,,,116.4,39.9").encode(), "row 1, column lon: (116.4, 39.9) lies in no grid cell"),
     ((HEADER + "\n" + f"某地1号,某路,1,,,,,{CELLS[1]},,114.305,30.545").encode(),
      f"row 1, column grid_code: the point (114.305, 30.545) lies in grid cell {CELLS[0]}, not {CELLS[1]}"),
     ((HEADER + "\n" + f"某地1号,某路,1,,,,,{CELLS[0]},420106001002,,").encode(), "row 1, column community_code"),
-    ((HEADER + "\n" + "某地,,,,,,,{},,,".format(CELLS[0])).encode(), "row 1, column road: a road with a door number"),
+    ((HEADER + "\n" + f"某地,,,,,,,{CELLS[0]},,,").encode(), "row 1, column road: a road with a door number"),
     ((HEADER + "\n" + "某地1号,某路,1,,,,,,,,").encode(), "row 1, column grid_code: a grid cell (grid_code) or a point"),
-    ((HEADER + "\n" + "某" * 301 + ",某路,1,,,,,{},,,".format(CELLS[0])).encode(), "row 1, column address: at most 300"),
+    ((HEADER + "\n" + "某" * 301 + f",某路,1,,,,,{CELLS[0]},,,").encode(), "row 1, column address: at most 300"),
     ("address\n翠柳苑\n".encode("gbk"), "not UTF-8"),
     ((HEADER + "\n" + GOOD + '\n"unclosed,quote').encode(), "row 2"),
 ]
@@ -104,13 +103,16 @@ def test_every_problem_is_listed_and_nothing_written(world):
     assert _count(world) == 6  # the good first row was not added either
 
 
+def _feature(geometry: str) -> str:
+    return ('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"address": "x", '
+            f'"road": "r", "door_number": "1"}}, "geometry": {geometry}}}]}}')
+
+
 @pytest.mark.parametrize("content, says", [
     ('{"type": "Feature"}', "FeatureCollection"),
     ("{not json", "not JSON"),
-    ('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"address": "x", "road": "r", '
-     '"door_number": "1"}, "geometry": {"type": "Polygon", "coordinates": []}}]}', "features[0].geometry: a Point"),
-    ('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"address": "x", "road": "r", '
-     '"door_number": "1"}, "geometry": {"type": "Point", "coordinates": [0, 0]}}]}', "features[0], geometry"),
+    (_feature('{"type": "Polygon", "coordinates": []}'), "features[0].geometry: a Point"),
+    (_feature('{"type": "Point", "coordinates": [0, 0]}'), "features[0], geometry"),
     ('{"type": "FeatureCollection", "features": [{"properties": {"addr": "x"}}]}', "unknown 'addr'"),
 ])
 def test_bad_geojson_is_refused(world, content, says):

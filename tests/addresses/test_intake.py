@@ -8,7 +8,6 @@ from civicloop.cases import service
 from civicloop.cases.models import Case
 from civicloop.db import transaction
 from tests.addresses.conftest import CELLS, D, SMALL_CSV
-from tests.cases.conftest import world  # noqa: F401 — the fixture
 
 
 def _with_registry(world):
@@ -23,7 +22,7 @@ def _match(world, case_id) -> CaseAddressMatch:
         return found
 
 
-def test_an_address_fills_grid_community_and_street(world):  # noqa: F811
+def test_an_address_fills_grid_community_and_street(world):
     _with_registry(world)
     case = world.create(lon=None, lat=None, address="武昌区积玉桥街道友谊路8号金桂花园三栋二单元门口")
     assert (case.grid_code, case.community_code, case.street_code) == (CELLS[2], "420106001002", "420106001")
@@ -34,7 +33,7 @@ def test_an_address_fills_grid_community_and_street(world):  # noqa: F811
     assert "地址匹配" in report.note and CELLS[2] in report.note
 
 
-def test_an_unknown_address_is_flagged_not_guessed(world):  # noqa: F811
+def test_an_unknown_address_is_flagged_not_guessed(world):
     _with_registry(world)
     case = world.create(lon=None, lat=None, address="和平大道999号")
     assert case.grid_code is None and case.community_code is None and case.street_code is None
@@ -43,7 +42,7 @@ def test_an_unknown_address_is_flagged_not_guessed(world):  # noqa: F811
     assert "地址未能匹配" in world.events(case.id)[0].note
 
 
-def test_an_ambiguous_address_keeps_its_candidates(world):  # noqa: F811
+def test_an_ambiguous_address_keeps_its_candidates(world):
     _with_registry(world)
     case = world.create(lon=None, lat=None, address="第2社区3栋")
     assert case.grid_code is None
@@ -52,7 +51,7 @@ def test_an_ambiguous_address_keeps_its_candidates(world):  # noqa: F811
     assert "有歧义" in world.events(case.id)[0].note
 
 
-def test_without_a_registry_or_readable_words_the_case_is_still_taken(world):  # noqa: F811
+def test_without_a_registry_or_readable_words_the_case_is_still_taken(world):
     case = world.create(lon=None, lat=None, address="翠柳苑2栋")
     assert case.grid_code is None and "尚无标准地址库" in _match(world, case.id).reasons[0]
     _with_registry(world)
@@ -60,7 +59,7 @@ def test_without_a_registry_or_readable_words_the_case_is_still_taken(world):  #
     assert odd.grid_code is None and _match(world, odd.id).status == "unresolved"
 
 
-def test_a_point_wins_over_the_address(world):  # noqa: F811
+def test_a_point_wins_over_the_address(world):
     _with_registry(world)
     case = world.create(lon=114.305, lat=30.555, address="金桂花园3栋")  # the point lies in another cell
     assert case.grid_code == CELLS[1]
@@ -68,7 +67,7 @@ def test_a_point_wins_over_the_address(world):  # noqa: F811
         assert addresses.case_match(s, case.id) is None
 
 
-def test_a_rebuilt_case_is_unchanged(world):  # noqa: F811
+def test_a_rebuilt_case_is_unchanged(world):
     _with_registry(world)
     case = world.create(lon=None, lat=None, address="翠柳苑1栋")
     with transaction(world.engine) as s:

@@ -146,7 +146,7 @@ def test_a_name_between_two_estates_is_flagged_with_both(registry):
     a, b = pair
     differ = [i for i in range(len(a)) if a[i] != b[i]]
     written = a[:differ[0]] + b[differ[0]] + a[differ[0] + 1:]  # one off from each
-    building = sorted(by_key[a] & by_key[b])[0]
+    building = min(by_key[a] & by_key[b])
     found = registry.match(f"{written}{building}栋")
     assert found.status == "ambiguous" and found.address is None
     named = {estate_key(next(r["estate"] for r in registry.rows if r["id"] == c.address_id))
