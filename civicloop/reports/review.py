@@ -8,6 +8,7 @@ from collections.abc import Callable
 from civicloop.reports import indicators
 from civicloop.reports.numbers import AMOUNT, to_number
 from civicloop.reports.reading import Figure, GlossaryEntry, Source
+from civicloop.reports.targets import read_clause
 from civicloop.reports.text import Span, clauses, paragraphs, sentences
 
 _GROWTH = re.compile(rf"(?P<verb>增长|增幅|增速|增|提高|上升|下降|降低|减少|降)(?P<amount>{AMOUNT.pattern})")
@@ -30,9 +31,7 @@ def find_figures(clean_text: str, source: Callable[[int, int], Source], start: i
             estimated_paragraph = estimated_paragraph or "预计" in sentence.text
             parts = clauses(sentence)
             for k, clause in enumerate(parts):
-                figure = _figure(clause, parts[k + 1:k + 1 + _FOLLOWING_CLAUSES], source, estimated_paragraph)
-                if figure:
-                    figures.append(figure)
+                figures += _figure(clause, parts[k + 1:k + 1 + _FOLLOWING_CLAUSES], source, estimated_paragraph)
     return figures
 
 
@@ -45,12 +44,14 @@ def _level(text: str, key: str) -> re.Match | None:
 
 
 def _figure(clause: Span, following: list[Span], source: Callable[[int, int], Source],
-            estimated: bool) -> Figure | None:
+            estimated: bool) -> list[Figure]:
     """全年完成地区生产总值640亿元,增长12.6%; 全口径财政收入突破百亿,达到110.6亿元,增长20%:
     the level and the growth may follow in the next clauses, until one names another indicator."""
     found = indicators.find(clause.text)
+    if "分别" in clause.text:
+        return _respectively(clause, source, estimated)
     if len(found) != 1 or _SHARE.search(clause.text):
-        return None
+        return []
     at, name_end, key = found[0]
     growth = _GROWTH.search(clause.text, name_end)
     level = _level(clause.text[name_end:growth.start() if growth else None], key)
@@ -65,15 +66,28 @@ def _figure(clause: Span, following: list[Span], source: Callable[[int, int], So
             break
         growth, level, end = growth or more_growth, level or more_level, more.end
     if level is None and growth is None:
-        return None
+        return []
     rate = None
     if growth:
         rate = to_number(AMOUNT.match(growth.group("amount")).group("number"))
         rate = -rate if growth.group("verb") in ("下降", "降低", "减少", "降") else rate
-    return Figure(indicator=key, name=clause.text[at:name_end],
-                  value=to_number(level.group("number")) if level else None,
-                  unit=level.group("unit") if level else None, growth=rate, estimated=estimated,
-                  source=source(clause.start, end))
+    return [Figure(indicator=key, name=clause.text[at:name_end],
+                   value=to_number(level.group("number")) if level else None,
+                   unit=level.group("unit") if level else None, growth=rate, estimated=estimated,
+                   source=source(clause.start, end))]
+
+
+def _respectively(clause: Span, source: Callable[[int, int], Source], estimated: bool) -> list[Figure]:
+    """城镇居民、农村居民人均可支配收入分别达到2.8万、1.5万: a level each, read by the target
+    grammar; nothing when the names cannot be told apart (城镇居民农村居民…, the 、 lost)."""
+    where = source(clause.start, clause.end)
+    read = read_clause(clause.text.strip(" ,;。、:"), where) or []
+    if len(read) < 2 or len({t.indicator for t in read}) < len(read) or any(t.indicator is None for t in read):
+        return []
+    return [Figure(indicator=t.indicator, name=t.name, value=t.value if t.kind != "growth" else None,
+                   unit=t.unit if t.kind != "growth" else None,
+                   growth=(-t.value if t.direction == "down" else t.value) if t.kind == "growth" else None,
+                   estimated=estimated, source=where) for t in read]
 
 
 def find_glossary(clean_text: str, source: Callable[[int, int], Source]) -> list[GlossaryEntry]:

@@ -90,7 +90,7 @@ def read_targets(span: Span, source: Callable[[int, int], Source]) -> tuple[list
     previous_start = span.start
     for clause in clauses(span):
         text = _ENUMERATOR.sub("", clause.text).strip(" ,;。、:")
-        found = _read_clause(text, source(clause.start, clause.end))
+        found = read_clause(text, source(clause.start, clause.end))
         if found is None:
             if re.search(r"\d", text) or _QUALITATIVE_VERB.search(text):
                 unparsed.append(Unparsed("target", "no indicator or figure could be read", source(clause.start, clause.end)))
@@ -121,7 +121,9 @@ def _merge(first: Target, second: Target, joined: Source) -> Target | None:
     return None
 
 
-def _read_clause(text: str, where: Source) -> list[Target] | None:
+def read_clause(text: str, where: Source) -> list[Target] | None:
+    """One clause by the target grammar: one target, several (joint names, 分别 with a value
+    each), qualitative ones (an indicator, no figure), or None."""
     m = CLAUSE.match(text)
     if m is None:
         found = indicators.find(text)

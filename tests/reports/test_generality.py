@@ -168,3 +168,9 @@ def test_a_section_headed_with_实事_is_not_a_list_of_them():
     text = ("二、2024年工作安排\n五、办好民生实事,提升群众幸福感。\n(一)推进教育优质均衡发展。新建学校3所。\n"
             "(二)提升医疗服务水平。\n今年将办好以下实事:\n(一)新建口袋公园5个。\n(二)改造老旧小区10个。")
     assert [c.title for c in read(text).commitments] == ["新建口袋公园5个", "改造老旧小区10个"]
+
+
+def test_figures_given_respectively():
+    text = "一、2023年工作回顾\n城镇居民、农村居民人均可支配收入分别达到5.2万元、2.6万元,分别增长5%、7%。城镇居民农村居民人均可支配收入分别达到2.8万、1.5万。"
+    figures = [(f.indicator, f.value, f.unit) for f in read(text).figures]
+    assert figures == [("urban_per_capita_income", 5.2, "万元"), ("rural_per_capita_income", 2.6, "万元")]
