@@ -31,6 +31,8 @@ class Case(Base):
               sqlite_where=text("next_check_at IS NOT NULL")),
         # Work queues and lists: a state, newest first, read straight off the index.
         Index("ix_cases_state_reported_at", "state", "reported_at"),
+        # Duplicates: the cases of a few grid cells within a time window (duplicates/service.py).
+        Index("ix_cases_grid_reported_at", "grid_code", "reported_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -56,7 +58,7 @@ class Case(Base):
     district_code: Mapped[str] = mapped_column(String(6), index=True)
     street_code: Mapped[str | None] = mapped_column(String(9), index=True)
     community_code: Mapped[str | None] = mapped_column(String(12), index=True)
-    grid_code: Mapped[str | None] = mapped_column(String(20), index=True)
+    grid_code: Mapped[str | None] = mapped_column(String(20))
 
     category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
     priority: Mapped[str] = mapped_column(String(10), default="normal")

@@ -6,8 +6,9 @@ are near it and were reported within a time window of it:
 - near: the same grid cell, a neighbouring cell (sharing an edge or a corner), within
   `radius_m` metres when both have a point, or the same community when only that is known.
   These cells are found in the district's grid index (regions/locator.py), and the cases
-  in them through the index on cases.grid_code (or community_code); a draft with no place
-  at all is compared with the cases holding its title's words (the full-text index).
+  in them through the index on cases (grid_code, reported_at) (or community_code); a
+  draft with no place at all is compared with the cases holding its title's words (the
+  full-text index).
 - alike: the cosine of their terms (cases/search.py `terms`: pairs of Chinese characters,
   Latin words), the title's terms counted TITLE_WEIGHT times;
 - the same category (同一小类) or a related one (the same parent);
@@ -45,7 +46,7 @@ RADIUS_M_MAX = 5_000.0
 TEXT_MIN = 0.35             # rewritten copies of one message score 0.6–1, different ones below 0.35
 TITLE_WEIGHT = 2.0          # a term of the title counts twice a term of the text
 WEIGHTS = {"text": 0.6, "place": 0.2, "category": 0.1, "time": 0.1}
-ROWS_MAX = 400              # cases compared at most (the newest near ones)
+ROWS_MAX = 2_000            # cases compared at most: a bound for a hot spot, not a sample
 SEARCH_TERMS = 8            # title terms a draft without a place is searched by
 _OPEN_STATES = tuple(sorted(s.value for s in OPEN))
 _COLUMNS = (Case.id, Case.district_code, Case.reported_at, Case.state, Case.title, Case.body, Case.category_id,
@@ -139,7 +140,9 @@ def candidates(session: Session, subject, *, window_days: float = DEFAULT_WINDOW
     else:
         words = list(dict.fromkeys(terms(subject.title or subject.body)))[:SEARCH_TERMS]
         query = query.where(Case.id.in_(any_term_ids(session, words)))
-    rows = session.execute(query.order_by(Case.reported_at.desc()).limit(ROWS_MAX)).all()
+    # No ORDER BY: sorted by time, SQLite would walk the whole window on the reported_at
+    # index instead of reading the few cells off (grid_code, reported_at).
+    rows = session.execute(query.limit(ROWS_MAX)).all()
     mine = _vector(subject.title, subject.body)
     must_be_near = bool(cells) or subject.community_code is not None
     found = []

@@ -1,4 +1,6 @@
-"""notify: the notification outbox (what reporters are told, and whether it was sent).
+"""notify: the notification outbox (what reporters are told, and whether it was sent); and
+cases: an index on (grid_code, reported_at) in place of the one on grid_code, so that the
+duplicate check reads the cases of a few grid cells within a time window off the index.
 
 Revision ID: 0008
 Revises: 0007
@@ -34,7 +36,11 @@ def upgrade() -> None:
     op.create_index("ix_notifications_case_id", "notifications", ["case_id"])
     op.create_index("ix_notifications_created_at", "notifications", ["created_at"])
     op.create_index("ix_notifications_status_id", "notifications", ["status", "id"])
+    op.drop_index("ix_cases_grid_code", table_name="cases")
+    op.create_index("ix_cases_grid_reported_at", "cases", ["grid_code", "reported_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_cases_grid_reported_at", table_name="cases")
+    op.create_index("ix_cases_grid_code", "cases", ["grid_code"])
     op.drop_table("notifications")
