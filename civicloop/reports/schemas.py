@@ -71,8 +71,8 @@ class UnparsedOut(BaseModel):
     source: SourceOut
 
 
-class MetadataOut(BaseModel):
-    title: str | None
+class ReportFacts(BaseModel):
+    """What a report says of itself (the metadata a gold file annotates)."""
     district: str | None
     meeting: str | None
     delivered_on: dt.date | None
@@ -80,7 +80,11 @@ class MetadataOut(BaseModel):
     plan_year: int | None
     speaker: str | None
     speaker_title: str | None
-    published_by: str | None
+
+
+class MetadataOut(ReportFacts):
+    title: str | None
+    published_by: str | None = Field(description="where it can be read: the page's 来源 / 发布机构")
     published_on: dt.date | None
 
 
@@ -103,15 +107,8 @@ class GoldSource(BaseModel):
     end: int = Field(ge=1)
 
 
-class GoldMetadata(BaseModel):
+class GoldMetadata(ReportFacts):
     model_config = ConfigDict(extra="forbid")
-    district: str | None
-    meeting: str | None
-    delivered_on: dt.date | None
-    report_year: int | None
-    plan_year: int | None
-    speaker: str | None
-    speaker_title: str | None
 
 
 class GoldTarget(BaseModel):

@@ -14,10 +14,10 @@ from pydantic import ValidationError
 from civicloop.errors import InvalidInput, NotFound, TooLarge
 from civicloop.reports.reader import read_bytes
 from civicloop.reports.reading import ReportReading, Target
-from civicloop.reports.schemas import GoldFile, GoldTarget
+from civicloop.reports.schemas import GoldFile, GoldTarget, ReportFacts
 
 MAX_REPORT_BYTES = 4 * 1024 * 1024     # a long report is ~100 KB; anything far larger is not one
-METADATA_FIELDS = ("district", "meeting", "delivered_on", "report_year", "plan_year", "speaker", "speaker_title")
+METADATA_FIELDS = tuple(ReportFacts.model_fields)
 
 
 def check_size(size: int, field: str) -> None:
