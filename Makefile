@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 INTAKE_MODEL := civicloop/data/intake-model.joblib
 
-.PHONY: install demo test bench-lifecycle bench-sweep bench-geometry bench-classify clean bench-reports bench-bulletin bench-duplicates
+.PHONY: install demo test bench-lifecycle bench-sweep bench-geometry bench-classify clean bench-reports bench-bulletin bench-duplicates bench-locate
 
 install: $(VENV)/.installed node_modules/.installed $(INTAKE_MODEL)
 
@@ -40,6 +40,9 @@ bench-sweep: install
 
 bench-geometry: install
 	$(BIN)/python benchmarks/geometry.py
+
+bench-locate: install
+	$(BIN)/python benchmarks/locate.py
 
 bench-reports: install
 	$(BIN)/python benchmarks/reports.py

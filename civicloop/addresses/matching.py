@@ -25,6 +25,7 @@ from rapidfuzz.distance import Levenshtein
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from civicloop import cache
 from civicloop.addresses.models import AddressRegistry, StandardAddress
 from civicloop.addresses.normalize import admin_names, estate_key, normalize, number_key
 from civicloop.regions.models import Region
@@ -172,8 +173,10 @@ class AddressIndex:
     def parse(self, normalized: str) -> Parts:
         parts = Parts()
         text = normalized
-        if self.admin:
-            while (m := self.admin.match(text)) and len(text) > m.end():
+        if self.admin:  # 湖北省武汉市武昌区…, but not the 湖北 of 湖北大学小区
+            while (m := self.admin.match(text)) and len(text) > m.end() and not any(
+                    names and names.match(text) for names in (self.estates, self.communities, self.streets,
+                                                               self.roads)):
                 text = text[m.end():]
 
         def cut(m: re.Match | None) -> re.Match | None:
@@ -205,6 +208,9 @@ class AddressIndex:
                 parts.road, parts.door_number = m.group(1), number_key(m.group(2))
             elif m := take(self.roads):
                 parts.road = m.group(0)
+        if parts.road and not parts.door_number and parts.building and not parts.estate \
+                and (parts.road, parts.building) in self.by_door:  # 新河大道51号楼下: the door, not a building
+            parts.door_number, parts.building = parts.building, None
         if parts.estate is None:
             self._near_estate(text, parts)
         parts.rest = "".join(s for s in text.split("|") if _CJK.search(s) or s.isalnum())
@@ -240,6 +246,9 @@ class AddressIndex:
             found.update(self.by_estate.get(name, ()))
         if not found and parts.community and parts.building:
             found.update(self.by_community_building.get((parts.community, parts.building), ()))
+        if parts.building:  # the building written, when any candidate has it: the others score lower
+            same = {i for i in found if self.entries[i].building == parts.building}
+            found = same or found
         return found
 
 
@@ -326,17 +335,27 @@ _cache: dict[tuple[str, str], tuple[tuple, AddressIndex]] = {}
 _lock = threading.Lock()
 
 
+REGISTRIES = "address_registries"
+
+
+def _read_registries(session: Session) -> dict[str, tuple]:
+    return {code: (version, updated_at, full_name) for code, version, updated_at, full_name in session.execute(
+        select(AddressRegistry.district_code, AddressRegistry.version, AddressRegistry.updated_at,
+               AddressRegistry.full_name))}
+
+
 def index_for(session: Session, district_code: str) -> AddressIndex | None:
-    """The district's index, rebuilt when the registry's version has moved; None when the
-    district has no registry."""
-    registry = session.get(AddressRegistry, district_code)
+    """The district's index; None when the district has no registry. Which registries
+    exist and their versions come from a process-wide snapshot (cache.py): an import in
+    this process is seen at once, one in another within `config_ttl_seconds`."""
+    registry = cache.snapshot_holding(session, REGISTRIES, _read_registries, district_code).get(district_code)
     if registry is None:
         return None
     key = (session.get_bind().url.render_as_string(hide_password=True), district_code)
     with _lock:
         cached = _cache.get(key)
     # The time as well as the version: a registry deleted and made again starts at version 1.
-    stamp = (registry.version, registry.updated_at)
+    stamp = registry[:2]
     if cached and cached[0] == stamp:
         return cached[1]
     rows = session.execute(select(
@@ -347,7 +366,7 @@ def index_for(session: Session, district_code: str) -> AddressIndex | None:
                      *(part or None for part in r.key.split("|"))) for r in rows]
     names = session.execute(select(Region.code, Region.name, Region.level)
                             .where(Region.district_code == district_code)).all()
-    built = AddressIndex(registry.full_name, entries,
+    built = AddressIndex(registry[2], entries,
                          {c: n for c, n, level in names if level == "street"},
                          {c: n for c, n, level in names if level == "community"})
     with _lock:

@@ -19,6 +19,7 @@ import numpy as np
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from civicloop import cache
 from civicloop.addresses import matching
 from civicloop.addresses.models import AddressRegistry, CaseAddressMatch, StandardAddress
 from civicloop.addresses.normalize import address_key, normalize
@@ -276,6 +277,7 @@ def _touch(session: Session, district_code: str, district_name: str, source: str
         registry.source = source
         registry.updated_at = local_now()
     session.flush()
+    cache.changed(session, matching.REGISTRIES)
 
 
 def generate_demo_registry(session: Session, district_code: str, *, seed: int = 1,
@@ -352,9 +354,9 @@ def match_address(session: Session, district_code: str, text: str) -> matching.M
     """The standard address `text` names in the district, or a flagged match saying why
     not (ambiguous: with the candidates; unresolved: nothing close enough)."""
     check_text(text)
-    regions.get_district(session, district_code)
     index = matching.index_for(session, district_code)
     if index is None:
+        regions.get_district(session, district_code)  # NotFound names a district not set up
         return matching.unresolved(text, f"区 {district_code} 尚无标准地址库（civicloop addresses import）")
     if not normalize(text):
         return matching.unresolved(text, "地址中没有可读的文字")
