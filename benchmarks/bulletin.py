@@ -40,7 +40,7 @@ from civicloop.users.models import User  # noqa: E402
 console = Console()
 YEAR = 2026
 AS_OF = dt.date(2026, 7, 15)
-SINCE = dt.date(2026, 6, 30)
+SINCE = dt.date(2026, 6, 15)
 DEPARTMENTS = 24
 THINGS = ("口袋公园", "老旧小区", "社区食堂", "充电桩", "停车泊位", "公厕", "断头路", "养老服务中心", "学位", "菜市场")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -273,17 +273,36 @@ def summary_lines(data: BulletinData) -> list[str]:
 
 # ------------------------------------------------------------------ Excel
 
-_HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
 _THIN = Side(style="thin", color="999999")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_STATUS_FILL = {STATUS_LABELS[Status.LATE]: PatternFill("solid", fgColor="F8CBAD"),
-                STATUS_LABELS[Status.AT_RISK]: PatternFill("solid", fgColor="FFE699")}
+_WRAP = Alignment(wrap_text=True, vertical="top")
+_LATE, _AT_RISK = STATUS_LABELS[Status.LATE], STATUS_LABELS[Status.AT_RISK]
+
+
+def _styles() -> list[NamedStyle]:
+    """Named once per workbook and given to cells by name: far cheaper than a style object
+    per cell, which openpyxl hashes on every assignment."""
+    return [NamedStyle("表头", font=Font(bold=True), fill=PatternFill("solid", fgColor="DDE4EE"), border=_BORDER,
+                       alignment=Alignment(horizontal="center", vertical="center")),
+            NamedStyle("正文", border=_BORDER, alignment=_WRAP),
+            NamedStyle("日期", border=_BORDER, alignment=_WRAP, number_format="yyyy-mm-dd"),
+            NamedStyle(_LATE, border=_BORDER, alignment=_WRAP, fill=PatternFill("solid", fgColor="F8CBAD")),
+            NamedStyle(_AT_RISK, border=_BORDER, alignment=_WRAP, fill=PatternFill("solid", fgColor="FFE699"))]
+
+
+def _style_of(value) -> str:
+    if isinstance(value, dt.date):
+        return "日期"
+    return value if value in (_LATE, _AT_RISK) else "正文"
 
 
 def write_xlsx(data: BulletinData, path: Path | BinaryIO) -> None:
-    """To a file or a binary stream: a summary sheet, then a sheet per view: bold headers, fixed widths, wrapped text,
-    frozen header row, dates as dates; late and at-risk statuses shaded."""
+    """To a file or a binary stream: a summary sheet, then a sheet per view: bold shaded
+    headers, fixed widths, wrapped text, frozen header row, dates as dates, late and at-risk
+    statuses shaded, landscape printing with the header row repeated."""
     book = Workbook()
+    for style in _styles():
+        book.add_named_style(style)
     summary = book.active
     summary.title = "概况"
     summary["A1"] = data.title
@@ -294,19 +313,11 @@ def write_xlsx(data: BulletinData, path: Path | BinaryIO) -> None:
     for title, columns, rows in views(data):
         sheet = book.create_sheet(title)
         for col, (name, width) in enumerate(columns, start=1):
-            cell = sheet.cell(row=1, column=col, value=name)
-            cell.font, cell.fill, cell.border = Font(bold=True), _HEADER_FILL, _BORDER
-            cell.alignment = Alignment(horizontal="center", vertical="center")
+            sheet.cell(row=1, column=col, value=name).style = "表头"
             sheet.column_dimensions[get_column_letter(col)].width = width
         for r, values in enumerate(rows, start=2):
             for col, value in enumerate(values, start=1):
-                cell = sheet.cell(row=r, column=col, value=value)
-                cell.border = _BORDER
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-                if isinstance(value, dt.date):
-                    cell.number_format = "yyyy-mm-dd"
-                if value in _STATUS_FILL:
-                    cell.fill = _STATUS_FILL[value]
+                sheet.cell(row=r, column=col, value=value).style = _style_of(value)
         sheet.freeze_panes = "A2"
         sheet.print_title_rows = "1:1"
         sheet.page_setup.orientation = "landscape"
