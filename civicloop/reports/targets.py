@@ -16,7 +16,7 @@ ANNOUNCEMENT = re.compile(r"(?:主要|预期|发展|奋斗|经济社会发展的
                           r"(?:主要预期|预期|主要)目标(?:是|为)(?=[^,,。]{0,12}\d)")
 _ACHIEVED = re.compile(r"完成|实现了|超额|圆满|达到了")
 _PLAN_MARK = re.compile(r"(?:主要)?预期目标|发展目标|主要目标")
-_ENUMERATOR = re.compile(r"^\s*(?:\(?[一二三四五六七八九十\d]+[)、.]|[①-⑳]|[一二三四五六七八九十]是)")
+_ENUMERATOR = re.compile(r"^\s*(?:\(?[一二三四五六七八九十\d]+[)、.]|[①-⑳]|[一二三四五六七八九十]是|——|[-—•·●◆■★])")
 _FOLLOWING_LIMIT = 15              # paragraphs a list of targets may run on after its announcement
 
 _PREFIX = "力争|确保|争取|努力|预计"
@@ -131,7 +131,7 @@ def read_clause(text: str, where: Source) -> list[Target] | None:
             return None
         names = [text[a:b] for a, b, _ in found]
         return [Target(indicators.lookup(n), n, "qualitative", None, None, None, None, None, where) for n in names]
-    name = _FILLER.sub("", m.group("name")).strip(" “”\"")
+    name = _FILLER.sub("", m.group("name").lstrip(" —-•·●◆■★")).strip(" “”\"")
     verb = m.group("verb") or ""
     amount = AMOUNT.match(m.group("amount"))
     qualifier = amount.group("qualifier") or m.group("prefix") or m.group("prefix2") or m.group("prefix3")

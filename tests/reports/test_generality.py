@@ -174,3 +174,11 @@ def test_figures_given_respectively():
     text = "一、2023年工作回顾\n城镇居民、农村居民人均可支配收入分别达到5.2万元、2.6万元,分别增长5%、7%。城镇居民农村居民人均可支配收入分别达到2.8万、1.5万。"
     figures = [(f.indicator, f.value, f.unit) for f in read(text).figures]
     assert figures == [("urban_per_capita_income", 5.2, "万元"), ("rural_per_capita_income", 2.6, "万元")]
+
+
+def test_targets_as_dashed_lines():
+    text = ("2025年主要预期目标是:\n——地区生产总值增长5%左右;\n——社会消费品零售总额增长6%;\n"
+            "——城镇调查失业率控制在5.5%以内。\n围绕上述目标,做好以下工作。")
+    assert [(t.indicator, t.name, t.value) for t in read(text).targets] == [
+        ("gdp", "地区生产总值", 5), ("retail_sales", "社会消费品零售总额", 6),
+        ("surveyed_unemployment_rate", "城镇调查失业率", 5.5)]
