@@ -72,10 +72,13 @@ def target_spans(clean_text: str) -> list[Span]:
         if kept:
             spans.append(Span(clean_text[kept[0].start:kept[-1].end], kept[0].start, kept[-1].end))
             continue
-        for following in paras[i + 1:i + 1 + _FOLLOWING_LIMIT]:
-            if not (_ENUMERATOR.match(following.text) and _looks_like_targets(following.text)):
+        for k, following in enumerate(paras[i + 1:i + 1 + _FOLLOWING_LIMIT]):
+            numbered = bool(_ENUMERATOR.match(following.text))
+            if not _looks_like_targets(following.text) or not (numbered or k == 0):
                 break
             spans.append(following)
+            if not numbered:               # the targets as one paragraph of their own
+                break
     return spans
 
 

@@ -80,8 +80,9 @@ def is_chrome(line: str) -> bool:
     return len(line) <= _CHROME_LINE_MAX and bool(_CHROME_WORD.match(line) or _CHROME_START.match(line))
 
 
-# Essay-site sentences put into the text ("下面是小编为大家整理的…,供大家参考。").
-_CHROME_SPAN = re.compile(r"下面是小编[^。\n]*?(?:参考|阅读|借鉴)[。!]?|\?*打印本页.*$|[??]{2,}|更多[^。\n]{0,20}请访问[^。\n]*")
+# Dropped from inside lines: thousands separators (1,200个), and essay-site sentences put into
+# the text ("下面是小编为大家整理的…,供大家参考。").
+_CHROME_SPAN = re.compile(r"(?<=\d),(?=\d{3}(?!\d))|下面是小编[^。\n]*?(?:参考|阅读|借鉴)[。!]?|\?*打印本页.*$|[??]{2,}|更多[^。\n]{0,20}请访问[^。\n]*")
 
 
 @dataclass(frozen=True)

@@ -182,3 +182,13 @@ def test_targets_as_dashed_lines():
     assert [(t.indicator, t.name, t.value) for t in read(text).targets] == [
         ("gdp", "地区生产总值", 5), ("retail_sales", "社会消费品零售总额", 6),
         ("surveyed_unemployment_rate", "城镇调查失业率", 5.5)]
+
+
+def test_targets_in_the_paragraph_after_the_announcement_and_thousands_separators():
+    text = ("今年全区经济社会发展的主要预期目标是:\n地区生产总值增长6%左右,城镇新增就业12,000人以上。\n"
+            "为实现上述目标,重点做好以下工作。\n区政府将办好以下实事:\n1.新增普惠性学位1,200个。\n2.改造老旧小区30个。")
+    reading = read(text)
+    assert [(t.indicator, t.value, t.unit) for t in reading.targets] == [("gdp", 6, "%"), ("new_urban_jobs", 12000, "人")]
+    assert [(q.value, q.unit) for q in reading.commitments[0].quantities] == [(1200, "个")]
+    for t in reading.targets:
+        assert text[t.source.start:t.source.end] == t.source.text
