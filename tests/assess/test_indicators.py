@@ -168,3 +168,19 @@ def test_bad_requests_name_the_field(mixed, call, field):
     with transaction(mixed.world.engine) as s, pytest.raises((InvalidInput, NotFound)) as e:
         call(s)
     assert e.value.field == field
+
+
+def test_the_worked_example_in_the_docs(mixed):
+    from pathlib import Path
+
+    text = Path(__file__).resolve().parents[2].joinpath("docs", "indicators.md").read_text(encoding="utf-8")
+    table = text.split("<!-- worked-example -->")[1].split("<!-- /worked-example -->")[0]
+    rows = [line.strip("| ").split(" | ") for line in table.strip().splitlines()[2:]]
+    assert len(rows) > 20
+    with transaction(mixed.world.engine) as s:
+        total = service.figures(s, WEEK)[1]
+    for key, shown in rows:
+        if key in ind.RATE:
+            assert shown == service.percent(total.rates[key]), key
+        else:
+            assert int(shown) == total.counts[key], key
