@@ -25,7 +25,7 @@ from civicloop.commitments.models import (
     Supervision,
     TrackedItem,
 )
-from civicloop.commitments.rules import KINDS, STATUS_LABELS, Status
+from civicloop.commitments.rules import KINDS, STATUS_LABELS, Status, derive
 from civicloop.departments.models import Department
 from civicloop.departments.service import check_district_code
 from civicloop.regions.models import Region
@@ -135,7 +135,8 @@ def compose(session: Session, *, district_code: str, as_of: dt.date, since: dt.d
     year = year or as_of.year
     window = service.period(session, district_code, as_of, since)
     items = service.list_items(session, district_code=district_code, year=year)
-    now_status = service.statuses(session, items, as_of)
+    seen = service.views(session, items)   # read once, judged as of two dates
+    now_status = {item_id: derive(view, as_of) for item_id, view in seen.items()}
     names = dict(session.execute(select(Department.id, Department.name)
                                  .where(Department.district_code == district_code)).all())
     ids = [item.id for item in items]
@@ -178,17 +179,17 @@ def compose(session: Session, *, district_code: str, as_of: dt.date, since: dt.d
         data.new_supervisions.append(SupervisionRow(item.id, item.title, names.get(item.lead_department_id, ""),
                                                     leaders.get(order.leader_id, ""), order.note,
                                                     order.created_at.date(), order.due))
-    data.changes = _changes(session, items, now_status, window, start, names)
+    data.changes = _changes(items, seen, now_status, window, start, names)
     data.departments = _by_department(data)
     return data
 
 
-def _changes(session: Session, items: list[TrackedItem], now_status: dict, window: service.Period,
-             start: dt.date, names: dict) -> list[ChangeRow]:
+def _changes(items: list[TrackedItem], seen: dict, now_status: dict, window: service.Period, start: dt.date,
+             names: dict) -> list[ChangeRow]:
     """Status as of the last bulletin (as it said then) or as of `since` (derived), against now."""
     recorded = window.previous.statuses if window.previous is not None else {}
     existing = [item for item in items if item.created_at.date() <= start and str(item.id) not in recorded]
-    derived = service.statuses(session, existing, start) if existing else {}
+    derived = {item.id: derive(seen[item.id], start) for item in existing}
     rows = []
     for item in items:
         verdict = now_status[item.id]
