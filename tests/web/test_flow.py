@@ -119,11 +119,18 @@ def test_each_role_sees_its_screens_and_fields_only(pages, live):
     handler.goto(live.url + "/#/dispatch")  # a screen of another role: the role's own home instead
     expect(handler.locator("#screen[data-screen=handle]")).to_be_visible()
     handler.goto(live.url + "/#/cases?queue=all")
-    expect(handler.locator(".pager")).to_contain_text("共 0 件")  # not dispatched to it: not seen at all
+    expect(handler.locator(".pager")).to_contain_text("共")
+    expect(handler.locator(f"li[data-id='{case.id}']")).to_have_count(0)  # not dispatched to it: not seen at all
 
     supervisor = pages.sign_in("supervisor")
     expect(supervisor.locator("#screen[data-screen=dashboard]")).to_be_visible()
     expect(supervisor.locator("header nav a")).to_have_text(["大屏", "案件查询"])
+    with live.client("supervisor") as api:
+        to_register = api.get("/api/v1/cases", params={"state": "reported"}).json()["total"]
+    expect(supervisor.locator("a[data-kpi=待立案] strong")).to_have_text(str(to_register))
+    supervisor.locator("a[data-kpi=待立案]").click()  # every number opens the list behind it
+    expect(supervisor.locator(".pager")).to_contain_text(f"共 {to_register} 件")
+    expect(supervisor.locator("#dashboard-map[data-cells='4']")).to_have_count(0)
     supervisor.goto(live.url + "/#/cases")
     open_case(supervisor, case.id)
     body = supervisor.locator("#case-body").inner_text()

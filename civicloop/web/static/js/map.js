@@ -86,25 +86,32 @@ export async function gridMap(el, { district, values = {}, onCell, onPick, label
   const chart = window.echarts.init(el, null, { renderer: "canvas" });
   let selected = null;
 
-  const polygon = (color, stroke) => (params, api) => {
-    const points = params.data ? grid.byCode[params.data.name]?.ring.map((p) => api.coord(p)) : null;
+  // Custom series are handed only the index of their item: the items are kept here.
+  const items = { filled: [], selected: [] };
+  const polygon = (which, stroke) => (params, api) => {
+    const item = items[which][params.dataIndex];
+    const points = item && grid.byCode[item.name]?.ring.map((p) => api.coord(p));
     if (!points) return null;
-    return { type: "polygon", shape: { points }, style: { fill: color(params.data.value), stroke, lineWidth: stroke ? 2 : 0 } };
+    return { type: "polygon", shape: { points }, style: { fill: item.color, stroke, lineWidth: stroke ? 2 : 0 } };
   };
   const filled = () => {
     const max = Math.max(1, ...Object.values(values));
-    return Object.entries(values).filter(([code]) => grid.byCode[code])
-      .map(([name, value]) => ({ name, value: [value, FILL[Math.min(3, Math.floor((value / max) * 3.999))]] }));
+    items.filled = Object.entries(values).filter(([code]) => grid.byCode[code])
+      .map(([name, value]) => ({ name, value: [value], color: FILL[Math.min(3, Math.floor((value / max) * 3.999))] }));
+    return items.filled;
   };
   chart.setOption({
     animation: false,
-    tooltip: { trigger: "item", formatter: (p) => (p.data?.name ? `${grid.byCode[p.data.name]?.props.community || ""} ${p.data.name}<br>${p.data.value[0]} 件` : "") },
-    geo: { map: `bounds-${district}`, roam: true, silent: true, itemStyle: { areaColor: "#f7f9fb", borderWidth: 0 } },
+    tooltip: { trigger: "item", formatter: (p) => {
+      const item = p.seriesIndex === 1 && items.filled[p.dataIndex];
+      return item ? `${grid.byCode[item.name].props.community || ""} ${item.name}<br>${item.value[0]} 件` : "";
+    } },
+    geo: { map: `bounds-${district}`, roam: true, silent: true, itemStyle: { areaColor: "transparent", borderWidth: 0 } },
     series: [
       { type: "lines", coordinateSystem: "geo", polyline: true, large: true, largeThreshold: 100, silent: true,
         lineStyle: { color: "#9aa6b2", width: 0.5 }, data: grid.cells.map((c) => ({ coords: c.ring })) },
-      { type: "custom", coordinateSystem: "geo", renderItem: polygon((v) => v[1]), data: filled() },
-      { type: "custom", coordinateSystem: "geo", silent: true, renderItem: polygon(() => "rgba(11,92,173,.35)", "#0b5cad"), data: [] },
+      { type: "custom", coordinateSystem: "geo", renderItem: polygon("filled"), data: filled() },
+      { type: "custom", coordinateSystem: "geo", silent: true, renderItem: polygon("selected", "#0b5cad"), data: [] },
       { type: "scatter", coordinateSystem: "geo", symbol: "pin", symbolSize: 28, itemStyle: { color: "#d93b2b" }, data: [], silent: true },
     ],
   });
@@ -139,7 +146,8 @@ export async function gridMap(el, { district, values = {}, onCell, onPick, label
     },
     highlight(code, point) {
       selected = grid.byCode[code] ? code : null;
-      chart.setOption({ series: [{}, {}, { data: selected ? [{ name: selected, value: [0] }] : [] }, { data: point ? [point] : [] }] });
+      items.selected = selected ? [{ name: selected, value: [0], color: "rgba(11,92,173,.35)" }] : [];
+      chart.setOption({ series: [{}, {}, { data: items.selected }, { data: point ? [point] : [] }] });
     },
   };
   return map;

@@ -45,7 +45,7 @@ async function trend(el) {
   const [reported, closed] = await Promise.all([counts("reported_at"), counts("closed_at")]);
   const chart = window.echarts.init(el);
   chart.setOption({
-    animation: false, tooltip: { trigger: "axis" }, legend: { data: ["新增", "结案"] },
+    animation: false, tooltip: { trigger: "axis" }, legend: { data: ["新增", "结案"], top: 0 },
     grid: { left: 40, right: 10, top: 30, bottom: 30 },
     xAxis: { type: "category", data: days.map((d) => d.slice(5)) }, yAxis: { type: "value" },
     series: [{ name: "新增", type: "line", data: reported }, { name: "结案", type: "line", data: closed }],
@@ -92,13 +92,14 @@ export function dashboardScreen(root) {
       ...byState.map(([s, n]) => listLink({ state: s }, STATES[s], n)),
       ...Object.entries(QUEUE_LABELS).map(([q, label]) => listLink({ queue: q }, label, queues.counts[q] ?? 0)));
   });
-  const map = Promise.all([districtCode(), openCases()]).then(([district, cases]) => {
+  // The counts first (the page is usable with them); the map and the trend, which read many pages, after.
+  const map = counts.then(() => Promise.all([districtCode(), openCases()])).then(([district, cases]) => {
     const perCell = {};
     for (const c of cases) if (c.grid_code) perCell[c.grid_code] = (perCell[c.grid_code] || 0) + 1;
     return gridMap(mapBox, { district, values: perCell, label: "网格未结案件地图：点击网格查看该网格的案件",
       onCell: (code) => { location.hash = `#/cases?grid=${code}`; } });
   });
   Promise.all(PANELS.map(otherPanel)).then((panels) => side.append(...panels));
-  trend(trendBox);
+  counts.then(() => trend(trendBox));
   return { ready: counts, map };
 }

@@ -1,0 +1,229 @@
+"""Web benchmark: the staff pages in headless Chromium against `civicloop serve` on loopback,
+in the demo district (武昌区, about 11,000 grid cells).
+
+For each staff page: the time from navigation to interactive (the screen's first data drawn
+and its handlers in place: `window.civicloopReady`), read with the Performance API; for the
+map: how many grid cells it draws, the time to fetch the grid (first visit, then from the
+browser's cache) and to draw it, and the frame times while panning. Medians of --runs runs,
+each in a fresh browser profile. With --screenshots it also saves every screen, desktop and
+phone, into docs/screenshots/.
+
+    .venv/bin/python benchmarks/web.py [--database-url URL] [--runs 3] [--screenshots]
+
+Without --database-url it builds the demo district into a temporary SQLite database first
+(`civicloop demo --fresh`, about a minute). Chromium is Debian's (`apt-get install chromium`).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# benchmarks/http.py is named like the standard library's `http`: its folder must not shadow it.
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+
+import httpx
+from playwright.sync_api import sync_playwright
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "docs" / "screenshots"
+PASSWORD = "civicloop-demo"
+CHROMIUM = os.environ.get("CIVICLOOP_CHROMIUM", "/usr/bin/chromium")
+DESKTOP = {"width": 1366, "height": 800}
+PHONE = {"width": 390, "height": 844}
+# (name, account, address, selector of the map when the page has one)
+STAFF_PAGES = [
+    ("受理 intake", "operator1", "/#/intake", None),
+    ("调度 dispatch", "dispatcher1", "/#/dispatch", "#district-map"),
+    ("承办 handler", "h-420106-cgzf", "/#/handle", None),
+    ("大屏 dashboard", "leader1", "/#/dashboard", "#dashboard-map"),
+    ("案件查询 cases", "assessor1", "/#/cases", None),
+]
+console = Console()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(database_url: str, port: int) -> subprocess.Popen:
+    env = {**os.environ, "CIVICLOOP_DATABASE_URL": database_url}
+    process = subprocess.Popen([sys.executable, "-m", "civicloop", "serve", "--port", str(port), "--no-migrate"],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    for _ in range(300):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    os.killpg(process.pid, signal.SIGTERM)
+    raise SystemExit("the server did not start")
+
+
+def session_of(url: str, username: str) -> dict:
+    """What the console keeps in localStorage after signing in."""
+    token = httpx.post(url + "/api/v1/auth/token", data={"username": username, "password": PASSWORD},
+                       timeout=60).json()
+    me = httpx.get(url + "/api/v1/auth/me", headers={"Authorization": "Bearer " + token["access_token"]},
+                   timeout=60).json()
+    return {"token": token["access_token"], "expires_at": token["expires_at"], **me}
+
+
+def open_signed_in(browser, url: str, session: dict, path: str, viewport=DESKTOP, **kw):
+    context = browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai", **kw)
+    context.set_default_timeout(120_000)
+    context.add_init_script(f"localStorage.setItem('civicloop.session', {json.dumps(session)!r})")
+    page = context.new_page()
+    page.goto(url + path)
+    return context, page
+
+
+def time_to_interactive(page) -> float:
+    return page.evaluate("async () => { await new Promise((r) => { const wait = () => window.civicloopReady ? "
+                         "r() : setTimeout(wait, 5); wait(); }); await window.civicloopReady; "
+                         "return performance.now(); }")
+
+
+def map_figures(page, selector: str) -> dict:
+    page.wait_for_selector(f"{selector}[data-cells]")
+    figures = page.evaluate(f"""async () => {{
+      const el = document.querySelector('{selector}');
+      const chart = echarts.getInstanceByDom(el);
+      const frames = [];
+      let last = performance.now();
+      for (let i = 0; i < 30; i++) {{
+        chart.dispatchAction({{ type: 'geoRoam', componentType: 'geo', dx: i % 2 ? -8 : 8, dy: 4 }});
+        await new Promise(requestAnimationFrame);
+        const now = performance.now(); frames.push(now - last); last = now;
+      }}
+      frames.sort((a, b) => a - b);
+      return {{ cells: +el.dataset.cells, fetch: +el.dataset.fetchMs, draw: +el.dataset.drawMs,
+               frame_median: frames[15], frame_max: frames[29] }};
+    }}""")
+    # Again in the same profile: the grid now comes from the browser's Cache Storage.
+    page.reload()
+    page.wait_for_selector(f"{selector}[data-cells]")
+    figures["fetch_cached"] = float(page.eval_on_selector(selector, "el => +el.dataset.fetchMs"))
+    return figures
+
+
+def screenshots(browser, url: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    dispatcher = session_of(url, "dispatcher1")
+    headers = {"Authorization": "Bearer " + dispatcher["token"]}
+    to_verify = httpx.get(url + "/api/v1/cases", params={"queue": "to_verify", "per_page": 1}, headers=headers,
+                          timeout=60).json()["items"][0]
+    closed = httpx.get(url + "/api/v1/cases", params={"state": "closed", "per_page": 1}, headers=headers,
+                       timeout=60).json()["items"][0]
+
+    def shot(name, page):
+        page.wait_for_timeout(400)
+        page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    page = context.new_page()
+    page.goto(url + "/")
+    page.wait_for_selector("form.signin")
+    shot("signin", page)
+    context.close()
+    for name, account, path, map_selector in STAFF_PAGES:
+        context, page = open_signed_in(browser, url, session_of(url, account), path)
+        time_to_interactive(page)
+        if map_selector:
+            page.wait_for_selector(f"{map_selector}[data-cells]")
+        if page.locator("ol.cases li[data-id]").count():
+            page.focus("ol.cases")
+            page.keyboard.press("Enter")
+            page.wait_for_selector("#case-title")
+        shot(name.split()[1], page)
+        context.close()
+    worker = session_of(url, f"gw-{to_verify['grid_code']}")
+    context, page = open_signed_in(browser, url, worker, "/m", viewport=PHONE, is_mobile=True, has_touch=True)
+    page.locator("nav.bottom button[data-tab=verify]").click()
+    page.locator(f"button[data-id='{to_verify['id']}']").click()
+    page.wait_for_selector("#case-title")
+    shot("mobile-verify", page)
+    page.locator("nav.bottom button[data-tab=report]").click()
+    shot("mobile-report", page)
+    context.close()
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(url + "/portal")
+    page.wait_for_selector("#report-form")
+    shot("portal-report", page)
+    page.locator("nav.bottom button[data-tab=track]").click()
+    page.get_by_label("查询编号").fill(closed["number"])
+    page.get_by_role("button", name="查询", exact=True).click()
+    page.wait_for_selector("#tracked")
+    shot("portal-track", page)
+    context.close()
+    console.print(f"screenshots in {SHOTS.relative_to(ROOT)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", help="a database the demo was built in (default: build one)")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--screenshots", action="store_true", help="also save every screen into docs/screenshots/")
+    args = parser.parse_args()
+    tmp = tempfile.TemporaryDirectory()
+    url_db = args.database_url
+    if url_db is None:
+        url_db = f"sqlite:///{tmp.name}/demo.db"
+        console.print("building the demo district (civicloop demo --fresh) …")
+        subprocess.run([sys.executable, "-m", "civicloop", "demo", "--fresh"], check=True, stdout=subprocess.DEVNULL,
+                       env={**os.environ, "CIVICLOOP_DATABASE_URL": url_db,
+                            "CIVICLOOP_ATTACHMENTS_DIR": f"{tmp.name}/attachments"})
+    port = free_port()
+    server = serve(url_db, port)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            sessions = {account: session_of(url, account) for _, account, _, _ in STAFF_PAGES}
+            tti: dict[str, list[float]] = {name: [] for name, *_ in STAFF_PAGES}
+            maps: dict[str, list[dict]] = {}
+            for _ in range(args.runs):
+                for name, account, path, map_selector in STAFF_PAGES:
+                    context, page = open_signed_in(browser, url, sessions[account], path)
+                    tti[name].append(time_to_interactive(page))
+                    if map_selector:
+                        maps.setdefault(name, []).append(map_figures(page, map_selector))
+                    context.close()
+            if args.screenshots:
+                screenshots(browser, url)
+            browser.close()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait()
+    table = Table(title=f"staff pages, demo district, median of {args.runs} runs (ms)")
+    table.add_column("page")
+    table.add_column("interactive", justify="right")
+    for name, values in tti.items():
+        table.add_row(name, f"{statistics.median(values):.0f}")
+    console.print(table)
+    table = Table(title="the grid map (ms; frames while panning)")
+    for column in ("page", "cells", "grid fetch", "fetch, cached", "draw", "frame median", "frame max"):
+        table.add_column(column, justify="right")
+    for name, runs in maps.items():
+        m = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+        table.add_row(name, f"{m['cells']:.0f}", f"{m['fetch']:.0f}", f"{m['fetch_cached']:.0f}", f"{m['draw']:.0f}",
+                      f"{m['frame_median']:.0f}", f"{m['frame_max']:.0f}")
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()
