@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 INTAKE_MODEL := civicloop/data/intake-model.joblib
 
-.PHONY: install demo test bench-lifecycle bench-sweep bench-geometry bench-classify clean bench-reports bench-bulletin bench-duplicates bench-locate
+.PHONY: install demo test bench-lifecycle bench-sweep bench-geometry bench-classify clean bench-reports bench-bulletin bench-duplicates bench-locate bench-web
 
 install: $(VENV)/.installed node_modules/.installed $(INTAKE_MODEL)
 
@@ -61,3 +61,6 @@ bench-classify: install
 
 bench-duplicates: install
 	$(BIN)/python benchmarks/duplicates.py
+
+bench-web: install
+	$(BIN)/python benchmarks/web.py
