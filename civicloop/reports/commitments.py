@@ -12,7 +12,9 @@ from civicloop.reports.numbers import chinese_number, quantities
 from civicloop.reports.reading import Commitment, Source, Unparsed
 from civicloop.reports.text import SENTENCE_END, Span, paragraphs, sentences, split
 
-ANNOUNCEMENT = re.compile(r"实事")
+# 实事, or a counted or listed set of 民生工程 / 惠民项目 (十大民生工程, 以下民生项目).
+ANNOUNCEMENT = re.compile(r"实事|(?:\d+|[一二两三四五六七八九十]+)(?:件|项|个|大)(?:民生|惠民|为民)(?:工程|项目)|"
+                          r"(?:以下|如下|下列)(?:民生|惠民|为民)(?:工程|项目)")
 _NOT_AN_ANNOUNCEMENT = re.compile(r"全面完成|圆满完成|全部完成|如期完成|已完成|完成了|均已|办结|兑现|落实到位|实事求是|讲实话|"
                                   r"办实事、|求实效")
 _COUNT = re.compile(r"(?P<n>\d+|[一二两三四五六七八九十]+)(?:件|项|个方面|方面|大类)")

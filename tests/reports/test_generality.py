@@ -192,3 +192,9 @@ def test_targets_in_the_paragraph_after_the_announcement_and_thousands_separator
     assert [(q.value, q.unit) for q in reading.commitments[0].quantities] == [(1200, "个")]
     for t in reading.targets:
         assert text[t.source.start:t.source.end] == t.source.text
+
+
+def test_a_counted_set_of_民生工程_is_a_list_of_commitments():
+    text = ("二、2024年工作安排\n今年将集中力量实施十大民生工程:(1)新建公办幼儿园3所;(2)改造农贸市场5个。\n"
+            "民生工程建设成效明显。\n(一)加快产业发展。")
+    assert [c.title for c in read(text).commitments] == ["新建公办幼儿园3所", "改造农贸市场5个"]
