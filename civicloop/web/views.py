@@ -15,6 +15,7 @@ from civicloop.auth.policy import INTAKE_CHANNELS
 from civicloop.cases.lifecycle import RULES, STATE_LABELS, Rating
 from civicloop.cases.models import CHANNELS
 from civicloop.demo.cli import EVENT_LABELS
+from civicloop.departments.service import KINDS
 from civicloop.errors import NotFound
 from civicloop.settings import node_modules_dirs
 
@@ -48,7 +49,7 @@ for _path, _name in PAGES.items():
 @lru_cache(maxsize=1)
 def labels_module() -> str:
     """The lifecycle's words for the pages, made from the rules themselves so the two
-    never disagree: states, actions with what each needs, channels, roles, ratings, each role's intake channels."""
+    never disagree: states, actions with what each needs, channels, roles, ratings, department kinds, each role's intake channels."""
     actions = {rule.action: {"label": rule.label,
                              "needs": [g.__name__.removeprefix("needs_") for g in rule.guards
                                        if g.__name__.startswith("needs_")]}
@@ -56,6 +57,7 @@ def labels_module() -> str:
     labels = {"states": {s.value: label for s, label in STATE_LABELS.items()}, "actions": actions,
               "events": EVENT_LABELS, "channels": CHANNELS, "roles": ROLE_LABELS,
               "ratings": {r.value: label for r, label in RATING_LABELS.items()},
+              "departmentKinds": KINDS,
               "intakeChannels": {role.value: list(channels) for role, channels in INTAKE_CHANNELS.items()}}
     return "// Made by civicloop/web/views.py from the lifecycle's rules.\n" + "".join(
         f"export const {name} = {json.dumps(value, ensure_ascii=False)};\n" for name, value in labels.items())

@@ -9,6 +9,7 @@ import re
 from playwright.sync_api import expect
 
 from civicloop.regions.coords import gcj02_to_wgs84
+from tests.api.conftest import add_user
 from tests.web.conftest import PASSWORD, PNG, axe_violations
 
 
@@ -190,3 +191,34 @@ def test_bad_input_is_named_next_to_the_field_and_nothing_is_lost_or_doubled(pag
     with live.client("dispatcher") as api:
         found = api.get("/api/v1/cases", params={"q": "双击测试"}).json()
     assert found["total"] == 1, "a double click sends once (and the Idempotency-Key makes a resend the same case)"
+
+
+def test_admin_manages_users_rules_and_the_grid(pages, live):
+    add_user(live, "admin", "admin")
+    page = pages.sign_in("admin")
+    expect(page.locator("#screen[data-screen=admin]")).to_be_visible()
+    expect(page.locator("header nav a")).to_have_text(["系统管理", "大屏", "案件查询"])
+
+    form = page.locator("form[aria-label=新增用户]")
+    form.get_by_role("button", name="保存").click()  # nothing filled in: the API names the fields
+    expect(form.locator("[name=username]")).to_have_attribute("aria-invalid", "true")
+    expect(form.locator("[name=name]")).to_have_attribute("aria-invalid", "true")
+    form.get_by_label("用户名").fill("dispatcher9")
+    form.get_by_label("姓名").fill("值班长九")
+    form.get_by_label("角色").select_option("dispatcher")
+    form.get_by_label("初始密码").fill("a long enough password")
+    form.get_by_role("button", name="保存").click()
+    expect(page.locator(".toast")).to_contain_text("已保存")
+    page.get_by_label(re.compile("按角色查看")).select_option("dispatcher")
+    expect(page.locator("table.grid")).to_contain_text("值班长九")
+    assert axe_violations(page) == []
+
+    page.locator("button[data-section=routing]").click()
+    expect(page.locator("table.grid")).to_contain_text("区住建局")  # the world's rule: 城乡建设 → 区住建局
+    page.locator("button[data-section=grids]").click()
+    expect(page.locator("#admin-map[data-cells='4']")).to_be_visible()
+
+    dispatcher = pages.sign_in("dispatcher")
+    dispatcher.goto(live.url + "/#/admin")  # not an admin: its own home instead
+    expect(dispatcher.locator("#screen[data-screen=dispatch]")).to_be_visible()
+    expect(dispatcher.locator("header nav a")).to_have_text(["调度", "受理", "案件查询"])
