@@ -34,6 +34,7 @@ _OWNER = re.compile(rf"(?:由|牵头单位[::]?|责任单位[::]?|责任部门[:
                     rf"|(?<![\u4e00-\u9fff])(?P<leading>[区县市]{_OWNER_NAME})(?:牵头|负责)")
 _TITLE_MAX = 30
 _LIST_LIMIT = 30
+_ITEM_PARAGRAPHS = 3                 # unnumbered paragraphs an item may run on over
 
 
 def _number(style: str, token: str) -> int:
@@ -133,22 +134,42 @@ def _fill_gap(piece: Span, holds: int) -> list[Span]:
 
 
 def _paragraph_items(following: list[Span]) -> list[Span]:
-    """Items one paragraph each, right after the announcement, numbered 1, 2, 3 …"""
+    """Items numbered 1, 2, 3 … at the start of the paragraphs right after the announcement.
+    An item may run on over a few unnumbered paragraphs (its heading, then its details) when
+    the next number follows them; the last item runs on over as many as every other item
+    did (a list of heading + details), no further."""
     for style, mark in STYLES.items():
-        items = []
-        for para in following[:_LIST_LIMIT]:
+        items: list[Span] = []
+        pending: list[Span] = []
+        run_ons: set[int] = set()
+        for para in following[:_LIST_LIMIT * (_ITEM_PARAGRAPHS + 1)]:
             m = mark.match(para.text)
-            if not m or _number(style, m.group("n")) != len(items) + 1:
+            if m and _number(style, m.group("n")) == len(items) + 1:
+                if items:
+                    items[-1] = _run_on(items[-1], pending)
+                    run_ons.add(len(pending))
+                items.append(Span(para.text[m.end():], para.start + m.end(), para.end))
+                pending = []
+            elif items and len(pending) < _ITEM_PARAGRAPHS and not m:
+                pending.append(para)
+            else:
                 break
-            items.append(Span(para.text[m.end():], para.start + m.end(), para.end))
         if len(items) >= 2:
+            if len(run_ons) == 1:
+                items[-1] = _run_on(items[-1], pending[:run_ons.pop()])
             return items
     return []
 
 
+def _run_on(item: Span, paras: list[Span]) -> Span:
+    if not paras:
+        return item
+    return Span(item.text + "".join("\n" + p.text for p in paras), item.start, paras[-1].end)
+
+
 def _commitment(number: int, item: Span, where: Source) -> Commitment:
     text = item.text.strip(" ,;。、:")
-    title = re.split(r"[,;,;。:]", text, maxsplit=1)[0][:_TITLE_MAX]
+    title = re.split(r"[,;,;。:\n]", text, maxsplit=1)[0][:_TITLE_MAX]
     owner = _OWNER.search(text)
     return Commitment(number=number, title=title, text=text, quantities=quantities(text),
                       owner=(owner.group("owner") or owner.group("leading")) if owner else None, source=where)

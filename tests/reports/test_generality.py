@@ -198,3 +198,33 @@ def test_a_counted_set_of_民生工程_is_a_list_of_commitments():
     text = ("二、2024年工作安排\n今年将集中力量实施十大民生工程:(1)新建公办幼儿园3所;(2)改造农贸市场5个。\n"
             "民生工程建设成效明显。\n(一)加快产业发展。")
     assert [c.title for c in read(text).commitments] == ["新建公办幼儿园3所", "改造农贸市场5个"]
+
+
+MODERN = """二、2024年工作安排
+今年政府工作的主要预期目标是：地区生产总值增长5.5%左右，区级一般公共预算收入增长3%，社会消费品零售总额增长6%，城镇新增就业1.2万人，城镇调查失业率控制在5.5%以内，居民人均可支配收入增长与经济增长同步，单位地区生产总值能耗和主要污染物排放量完成市下达任务，PM2.5年均浓度控制在市下达目标以内。
+三、扎实办好民生实事
+2024年区政府将办好以下民生实事项目：
+1.老旧小区改造
+完成30个老旧小区综合改造，惠及居民1.2万户。（牵头单位：区住房城乡建设局）
+2.普惠托育服务
+新增普惠性托位500个。（牵头单位：区卫生健康委）
+3.社区食堂
+新建社区食堂10家。
+各位代表，民生无小事。
+"""
+
+
+def test_a_recent_report_with_items_over_two_paragraphs():
+    reading = read(MODERN)
+    assert [(t.indicator, t.kind, t.value) for t in reading.targets] == [
+        ("gdp", "growth", 5.5), ("general_budget_revenue", "growth", 3), ("retail_sales", "growth", 6),
+        ("new_urban_jobs", "level", 1.2), ("surveyed_unemployment_rate", "ceiling", 5.5),
+        ("per_capita_income", "qualitative", None), ("energy_intensity", "qualitative", None),
+        ("emissions", "qualitative", None), ("pm25", "qualitative", None)]
+    items = reading.commitments
+    assert [(c.title, c.owner) for c in items] == [("老旧小区改造", "区住房城乡建设局"), ("普惠托育服务", "区卫生健康委"),
+                                                   ("社区食堂", None)]
+    assert [(q.value, q.unit) for q in items[0].quantities] == [(30, "个"), (1.2, "万户")]
+    assert items[-1].text == "社区食堂\n新建社区食堂10家"          # its details, not the closing words
+    for c in items:
+        assert MODERN[c.source.start:c.source.end] == c.source.text
