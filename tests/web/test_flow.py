@@ -8,6 +8,7 @@ import re
 
 from playwright.sync_api import expect
 
+from civicloop.cases.lifecycle import RULES
 from civicloop.regions.coords import gcj02_to_wgs84
 from tests.api.conftest import add_user
 from tests.web.conftest import PASSWORD, PNG, axe_violations
@@ -222,3 +223,24 @@ def test_admin_manages_users_rules_and_the_grid(pages, live):
     dispatcher.goto(live.url + "/#/admin")  # not an admin: its own home instead
     expect(dispatcher.locator("#screen[data-screen=dispatch]")).to_be_visible()
     expect(dispatcher.locator("header nav a")).to_have_text(["调度", "受理", "案件查询"])
+
+
+def test_pages_and_their_files_are_served_by_civicloop_itself(live):
+    with live.client() as http:
+        for path, script in [("/", "console.js"), ("/m", "mobile.js"), ("/portal", "portal.js")]:
+            page = http.get(path)
+            assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+            assert f"/static/js/{script}" in page.text
+            assert "http://" not in page.text and "https://" not in page.text, "nothing from the internet"
+        echarts = http.get("/static/vendor/echarts.min.js")
+        assert echarts.status_code == 200 and len(echarts.content) > 500_000
+        assert echarts.headers["content-type"].startswith("text/javascript")
+        assert http.get("/static/vendor/jquery.js").status_code == 404
+        for escape in ("/static/..%2fviews.py", "/static/%2e%2e/views.py", "/static/css/..%2f..%2fviews.py"):
+            assert http.get(escape).status_code == 404, escape
+        labels = http.get("/static/js/labels.js").text
+        paths = http.get("/openapi.json").json()["paths"]
+    for rule in RULES:
+        assert f'"{rule.action}": {{"label": "{rule.label}"' in labels
+    assert '"needs": ["reason"]' in labels and '"needs": ["department"]' in labels
+    assert not [p for p in paths if p in ("/", "/m", "/portal") or p.startswith("/static")], "pages are not API"
