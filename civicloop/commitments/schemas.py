@@ -7,6 +7,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from civicloop.api.schemas import ApiModel
+from civicloop.commitments.bulletin import (
+    ChangeRow,
+    DepartmentRow,
+    ItemRow,
+    ProgressRow,
+    SupervisionRow,
+)
 from civicloop.commitments.rules import KINDS, Status
 from civicloop.commitments.service import (
     BODY_MAX,
@@ -162,58 +169,9 @@ class EventOut(ApiModel):
     changes: dict
 
 
-class BulletinItem(BaseModel):
-    id: int
-    kind: str
-    title: str
-    lead: str
-    co: str
-    status: StatusName
-    reason: str
-    promised: str
-    achieved: str
-    due: dt.date
-    supervisions: int
-
-
-class BulletinProgress(BaseModel):
-    item_id: int
-    title: str
-    department: str
-    reported_on: dt.date
-    text: str
-    quantity: str
-    evidence: str
-
-
-class BulletinChange(BaseModel):
-    item_id: int
-    title: str
-    lead: str
-    before: str
-    after: str
-    reason: str
-
-
-class BulletinSupervision(BaseModel):
-    item_id: int
-    title: str
-    lead: str
-    leader: str
-    note: str
-    issued_on: dt.date
-    due: dt.date
-
-
-class BulletinDepartment(BaseModel):
-    department: str
-    total: int
-    counts: dict[StatusName, int]
-    new_progress: int
-
-
 class BulletinOut(BaseModel):
-    """A bulletin as issued: every view of the Excel workbook and the HTML page."""
+    """A bulletin as issued: every view of the Excel workbook and the HTML page (the rows
+    are bulletin.py's own)."""
     number: int
     title: str
     district_code: str
@@ -221,12 +179,12 @@ class BulletinOut(BaseModel):
     as_of: dt.date
     since: dt.date | None
     summary: list[str]
-    late: list[BulletinItem]
-    at_risk: list[BulletinItem]
-    changes: list[BulletinChange]
-    new_progress: list[BulletinProgress]
-    new_supervisions: list[BulletinSupervision]
-    departments: list[BulletinDepartment]
+    late: list[ItemRow]
+    at_risk: list[ItemRow]
+    changes: list[ChangeRow]
+    new_progress: list[ProgressRow]
+    new_supervisions: list[SupervisionRow]
+    departments: list[DepartmentRow]
 
 
 class IssuedBulletin(ApiModel):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -112,10 +111,8 @@ def issue_bulletin(request: Request, body: BulletinIn, principal: Issuer):
         return Response(bulletins.render_html(data), status_code=201, media_type="text/html; charset=utf-8")
     return BulletinOut(number=data.number, title=data.title, district_code=data.district_code, year=data.year,
                        as_of=data.as_of, since=data.since, summary=bulletins.summary_lines(data),
-                       late=[asdict(r) for r in data.late], at_risk=[asdict(r) for r in data.at_risk],
-                       changes=[asdict(r) for r in data.changes], new_progress=[asdict(r) for r in data.new_progress],
-                       new_supervisions=[asdict(r) for r in data.new_supervisions],
-                       departments=[asdict(r) for r in data.departments])
+                       late=data.late, at_risk=data.at_risk, changes=data.changes, new_progress=data.new_progress,
+                       new_supervisions=data.new_supervisions, departments=data.departments)
 
 
 @router.get("/commitments/bulletins", response_model=list[IssuedBulletin], summary="Bulletins issued")
