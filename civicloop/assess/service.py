@@ -160,6 +160,8 @@ def _in_period(f, count: ind.Count, period: Period):
 
 
 def _column(f, dimension: str, count: ind.Count, level: int):
+    if dimension == "district":
+        return f.c.district_code
     if dimension == "grid_worker":
         return f.c[WORKER_COLUMNS[count.worker]]
     if dimension == "category":
@@ -249,33 +251,35 @@ def _zero() -> dict[str, int]:
     return {c.key: 0 for c in ind.COUNTS}
 
 
-def _groups(dimension: str | None, where: Slice | None) -> dict[tuple, list[ind.Count]]:
-    """Counts that share their anchor and the columns they are grouped and filtered by run
-    as one query."""
-    groups: dict[tuple, list[ind.Count]] = {}
+def _groups(dimension: str | None, where: Slice | None) -> list[list[ind.Count]]:
+    """Counts grouped and filtered by the same column run as one query (one in all, but by
+    grid worker, where a count says whose it is)."""
+    groups: dict[str | None, list[ind.Count]] = {}
     for count in ind.COUNTS:
         worker = count.worker if "grid_worker" in (dimension, where and where.dimension) else None
-        groups.setdefault((count.anchor, worker), []).append(count)
-    return groups
+        groups.setdefault(worker, []).append(count)
+    return list(groups.values())
 
 
-def _sum(f, count: ind.Count):
+def _sum(f, count: ind.Count, period: Period):
     value = f.c[count.measure] if count.measure else literal(1)
-    return func.coalesce(func.sum(case((_matches(f, count), value), else_=0)), 0)
+    return func.coalesce(func.sum(case((and_(_in_period(f, count, period), _matches(f, count)), value), else_=0)), 0)
 
 
 def count_rows(session: Session, period: Period, *, by: str = "district", level: int = 1,
                where: Slice | None = None, district: str | None = None) -> dict:
-    """{slice value: {count: n}} for the period; only values with cases appear."""
+    """{slice value: {count: n}} for the period; only values with cases appear (None: the
+    cases without one, e.g. not yet dispatched)."""
     check_dimension(by, "by")
     if level not in CATEGORY_LEVELS:
         raise InvalidInput("level", f"a category level is 1, 2 or 3, got {level!r}")
     f = facts(session)
     out: dict = {}
-    for counts in _groups(by, where).values():
-        key = _column(f, by, counts[0], level) if by != "district" else f.c.district_code
-        query = (select(key.label("key"), *(_sum(f, c).label(c.key) for c in counts))
-                 .where(_in_period(f, counts[0], period), _slice_condition(f, where, counts[0]))
+    for counts in _groups(by, where):
+        key = _column(f, by, counts[0], level)
+        anchors = {c.anchor: c for c in counts}.values()
+        query = (select(key.label("key"), *(_sum(f, c, period).label(c.key) for c in counts))
+                 .where(or_(*(_in_period(f, c, period) for c in anchors)), _slice_condition(f, where, counts[0]))
                  .group_by(key))
         if district is not None:
             query = query.where(f.c.district_code == district)
@@ -289,13 +293,12 @@ def count_rows(session: Session, period: Period, *, by: str = "district", level:
 def figures(session: Session, period: Period, *, by: str = "district", level: int = 1,
             where: Slice | None = None, district: str | None = None) -> tuple[list[Figures], Figures]:
     """The figures of every slice value that has cases in the period (largest first), and
-    the total over the whole slice — which is there, in zeros, when the period has none.
-
-    The total is counted on its own, not summed from the rows: by grid worker or by grid,
-    cases outside any worker's or cell's reach are in the total but in no row."""
+    the total over the whole slice — there, in zeros, when the period has none. Every case
+    has one value of each dimension per count (or none: the row with key None), so the
+    rows add up to the total."""
     rows = count_rows(session, period, by=by, level=level, where=where, district=district)
     total_counts = _zero()
-    for counts in count_rows(session, period, by="district", where=where, district=district).values():
+    for counts in rows.values():
         for key, value in counts.items():
             total_counts[key] += value
     labels = _labels(session, by, list(rows), level)
