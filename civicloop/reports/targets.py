@@ -32,6 +32,8 @@ CLAUSE = re.compile(
 _QUALITATIVE_VERB = re.compile(r"同步|高于|改善|提升|完成|下降|增长|降低|优化|提高|稳步")
 _FILLER = re.compile(r"^(?:其中|全年|全区|全社会的?|实现|完成|力争|确保|争取|努力|预计|年均|)+")
 _JOINERS = re.compile(r"[和及与、]")
+# A share of an indicator (数字经济增加值占GDP比重) is not the indicator.
+_SHARE = re.compile(r"占|比重|比例|占比|贡献率")
 
 
 def find_targets(spans: list[Span], source: Callable[[int, int], Source]) -> tuple[list[Target], list[Unparsed]]:
@@ -155,9 +157,20 @@ def read_clause(text: str, where: Source) -> list[Target] | None:
     for n, value in zip(names, values, strict=False):
         if n and not indicators.lookup(n) and (len(n) > 20 or not re.search(r"[\u4e00-\u9fffA-Za-z]", n)):
             return None
-        result.append(Target(indicators.lookup(n) if n else None, n, kind, value, unit, qualifier,
+        result.append(Target(_indicator(n), n, kind, value, unit, qualifier,
                              direction, None, where))
     return result
+
+
+def _indicator(name: str) -> str | None:
+    """The registry key of a target's name; none for a share of an indicator (…占GDP比重),
+    unless the share is the indicator's own name (空气质量优良天数比例)."""
+    if not name:
+        return None
+    outside = name
+    for start, end, _ in indicators.find(name):
+        outside = outside[:start] + " " * (end - start) + outside[end:]
+    return None if _SHARE.search(outside) else indicators.lookup(name)
 
 
 def _kind(verb: str, unit: str, qualifier: str | None) -> tuple[str, str | None]:

@@ -228,3 +228,9 @@ def test_a_recent_report_with_items_over_two_paragraphs():
     assert items[-1].text == "社区食堂\n新建社区食堂10家"          # its details, not the closing words
     for c in items:
         assert MODERN[c.source.start:c.source.end] == c.source.text
+
+
+def test_a_share_of_an_indicator_is_not_the_indicator():
+    reading = read("主要预期目标是:数字经济核心产业增加值占GDP比重达到10%,人均GDP突破10万元,地区生产总值增长6%。")
+    assert [(t.indicator, t.name, t.value) for t in reading.targets] == [
+        (None, "数字经济核心产业增加值占GDP比重", 10), ("per_capita_gdp", "人均GDP", 10), ("gdp", "地区生产总值", 6)]
