@@ -262,16 +262,20 @@ def import_addresses(session: Session, district_code: str, rows: list[SourceRow]
     return ImportSummary(district_code, len(rows), len(new), len(changed), len(gone), count)
 
 
+def _full_name(district_code: str, district_name: str) -> str:
+    """湖北省武汉市武昌区; for a district the package's divisions lack, its own name."""
+    try:
+        return read_district(district_code).full_name
+    except NotFound:
+        return district_name
+
+
 def _touch(session: Session, district_code: str, district_name: str, source: str) -> None:
     """Raise the registry's version (so every process rebuilds its matching index)."""
     registry = session.get(AddressRegistry, district_code)
     if registry is None:
-        try:
-            full_name = read_district(district_code).full_name
-        except NotFound:  # a district set up without the package's divisions: its own name only
-            full_name = district_name
-        session.add(AddressRegistry(district_code=district_code, full_name=full_name, source=source, version=1,
-                                    updated_at=local_now()))
+        session.add(AddressRegistry(district_code=district_code, full_name=_full_name(district_code, district_name),
+                                    source=source, version=1, updated_at=local_now()))
     else:
         registry.version += 1
         registry.source = source
@@ -287,10 +291,7 @@ def generate_demo_registry(session: Session, district_code: str, *, seed: int = 
     from civicloop.addresses.generate import generate
 
     district = regions.get_district(session, district_code)
-    try:
-        full_name = read_district(district_code).full_name
-    except NotFound:
-        full_name = district.name
+    full_name = _full_name(district_code, district.name)
     rows = [SourceRow(f"row {i}", {k: (None if v is None else str(v)) for k, v in r.items()}, lambda c: c)
             for i, r in enumerate(generate(session, district_code, full_name, seed=seed), start=1)]
     return import_addresses(session, district_code, rows, replace=True, source="generated", progress=progress)
