@@ -28,13 +28,14 @@ from civicloop.hot.heat import Heat, heat
 from civicloop.settings import PACKAGE_DIR
 
 TEXT_CHARS = 200     # of the body: the matter is stated first; the rest is story
-THRESHOLD = 0.15     # cosine of two reports of one matter, rewritten (see docs/hot.md)
+THRESHOLD = 0.18     # cosine of two reports of one matter, rewritten (see docs/hot.md)
 # Within one estate, school or institution few matters arise, so a looser likeness is
 # enough: neighbours write of the same shop's fumes as 油烟, 夜宵摊 or 噪音.
 ESTATE_THRESHOLD = 0.08
 LINK_DAYS = 30       # two reports further apart are not linked directly (a chain may be longer)
 MAX_BLOCK = 2000
 PACK = 300
+PRIMARY_IN_TEXT = 2  # places of a text's beginning that say where it is about
 CENTRE_SAMPLE = 200  # reports of a topic read to find its most central title
 BUCKETS = 1 << 20    # hashed bigram columns; collisions are rare among the bigrams of a block
 REFERENCE = PACKAGE_DIR / "data" / "hot-messages.csv"
@@ -80,14 +81,19 @@ def group(reports: list[Report], *, now: dt.datetime | None = None, half_life_da
     judged (default: the last report); `progress(done, total)` is told as blocks are compared."""
     if not reports:
         return []
-    found = [placenames.find_places(r.title) + placenames.find_places(r.text[:TEXT_CHARS]) for r in reports]
+    titled = [placenames.find_places(r.title) for r in reports]
+    in_text = [placenames.find_places(r.text[:TEXT_CHARS]) for r in reports]
+    found = [a + b for a, b in zip(titled, in_text)]
     keysets = [{p.key for p in places} | ({AREA + r.area} if r.area else set()) for r, places in zip(reports, found)]
+    # The places a report is about, not those it passes on the way: those of its title, or
+    # when its title names none, the first ones of its text.
+    primary = [{p.key for p in (a or b[:PRIMARY_IN_TEXT])} for a, b in zip(titled, in_text)]
     vectors = _vectors(reports, found)
     blocks = _blocks(keysets)
     seconds = np.array([r.at.timestamp() for r in reports])
     estates = [frozenset(p.key for p in places if placenames.is_estate(p.key)) for places in found]
     thresholds, window = (threshold, estate_threshold), link_days * 86400.0
-    links = _links(vectors, blocks, seconds, estates, thresholds, window, progress)
+    links = _links(vectors, blocks, seconds, estates, primary, thresholds, window, progress)
     n = len(reports)
     if links:
         rows, cols = np.array(links, dtype=np.int64).T
@@ -95,12 +101,12 @@ def group(reports: list[Report], *, now: dt.datetime | None = None, half_life_da
         _, labels = connected_components(graph, directed=False)
     else:
         labels = np.arange(n)
-    labels = _merge_alike(labels, vectors, keysets, seconds, thresholds, window)
+    labels = _merge_alike(labels, vectors, keysets, primary, seconds, thresholds, window)
     members: dict[int, list[int]] = {}
     for index, label in enumerate(labels):
         members.setdefault(int(label), []).append(index)
     now = now or max(r.at for r in reports)
-    topics = [_topic(reports, found, keysets, vectors, indices, now, half_life_days)
+    topics = [_topic(reports, found, keysets, primary, vectors, indices, now, half_life_days)
               for indices in members.values() if len(indices) >= min_reports]
     return sorted(topics, key=lambda t: (-t.heat.index, -len(t.refs), t.refs[0]))
 
@@ -186,18 +192,22 @@ def _packs(blocks: list[tuple[str, list[int]]], seconds: np.ndarray) -> list[tup
 
 
 def _links(vectors: csr_matrix, blocks: list[tuple[str, list[int]]], seconds: np.ndarray,
-           estates: list[frozenset[str]], thresholds: tuple[float, float], window: float,
+           estates: list[frozenset[str]], primary: list[set[str]], thresholds: tuple[float, float], window: float,
            progress: Callable[[int, int], None] | None) -> list[tuple[int, int]]:
-    """Pairs of one block alike enough and close enough in time. On a road or in a street,
-    two reports that each name an estate, and not the same one, are about two places."""
+    """Pairs of one block alike enough and close enough in time. The looser threshold of
+    an estate holds for two reports that are both about it (it is among their primary
+    places), not for two that list it among the estates along a road. On a road or in a
+    street, two reports that each name an estate, and not the same one, are about two places."""
     in_estate = np.array([placenames.is_estate(key) for key, _ in blocks])
+    keys = [key for key, _ in blocks]
     packs = _packs(blocks, seconds)
     links: list[tuple[int, int]] = []
     for done, (index, label) in enumerate(packs, start=1):
         sub = vectors[index]
         similar = (sub @ sub.T).tocoo()
         row, col, value = similar.row, similar.col, similar.data
-        estate = in_estate[label[row]]
+        own = np.array([keys[b] in primary[i] for i, b in zip(index.tolist(), label.tolist())])
+        estate = in_estate[label[row]] & own[row] & own[col]
         keep = (row < col) & (label[row] == label[col]) & (value >= np.where(estate, thresholds[1], thresholds[0]))
         first, second, estate = index[row[keep]], index[col[keep]], estate[keep]
         near = np.abs(seconds[first] - seconds[second]) <= window
@@ -209,17 +219,20 @@ def _links(vectors: csr_matrix, blocks: list[tuple[str, list[int]]], seconds: np
     return links
 
 
-def _keys_of(indices: list[int], keysets: list[set[str]]) -> list[str]:
+def _keys_of(indices: list[int], keysets: list[set[str]], primary: list[set[str]]) -> list[str]:
     """The places a group's reports share (named by two or more), its own place first: the
-    commonest, an estate before a road it lies on when as common (劳动东路魅力之城小区)."""
+    one most reports are about (their primary places count twice), an estate before a road
+    it lies on when as common (劳动东路魅力之城小区)."""
     counts = Counter(key for i in indices for key in keysets[i])
+    counts.update(key for i in indices for key in primary[i])
     shared = [key for key, count in counts.items() if count > 1]
     weight = {key: counts[key] * (1.5 if placenames.is_estate(key) and not key.startswith(AREA) else 1.0)
               for key in shared}
     return sorted(shared, key=lambda key: (-weight[key], key))
 
 
-def _merge_alike(labels: np.ndarray, vectors: csr_matrix, keysets: list[set[str]], seconds: np.ndarray,
+def _merge_alike(labels: np.ndarray, vectors: csr_matrix, keysets: list[set[str]], primary: list[set[str]],
+                 seconds: np.ndarray,
                  thresholds: tuple[float, float], window: float) -> np.ndarray:
     """Groups of one place whose centres are alike are one topic: neighbours who each wrote
     of 油烟, of 夜宵摊 and of 噪音 from the same shops are linked pair by pair only in
@@ -229,7 +242,7 @@ def _merge_alike(labels: np.ndarray, vectors: csr_matrix, keysets: list[set[str]
         groups.setdefault(label, []).append(index)
     by_place: dict[str, list[int]] = {}
     for label, indices in groups.items():
-        keys = _keys_of(indices, keysets) if len(indices) > 1 else []
+        keys = _keys_of(indices, keysets, primary) if len(indices) > 1 else []
         if keys:
             by_place.setdefault(keys[0], []).append(label)
     merged = {label: label for label in groups}
@@ -256,10 +269,11 @@ def _root(merged: dict[int, int], label: int) -> int:
     return label
 
 
-def _topic(reports: list[Report], found: list[list[placenames.Place]], keysets: list[set[str]], vectors,
-           indices: list[int], now: dt.datetime, half_life_days: float | None) -> Topic:
+def _topic(reports: list[Report], found: list[list[placenames.Place]], keysets: list[set[str]],
+           primary: list[set[str]], vectors, indices: list[int], now: dt.datetime,
+           half_life_days: float | None) -> Topic:
     group_reports = [reports[i] for i in indices]
-    keys = _keys_of(indices, keysets)
+    keys = _keys_of(indices, keysets, primary)
     if not keys:
         place = ""
     elif keys[0].startswith(AREA):

@@ -44,7 +44,7 @@ GENERIC = frozenset({"公园", "城区", "县城", "市场", "车站", "乡镇",
                      "铁路", "高速公路", "一条路", "出路", "门路", "思路", "线路", "网路", "电路", "水路",
                      "必经之路", "断头路", "水泥路", "十字路", "城市道路", "城际铁路", "过街天桥", "公交线路",
                      "安置小区", "商品房", "人行天桥", "立交桥", "物业公司", "房地产公司", "高架桥",
-                     "普惠性幼儿园", "公办幼儿园", "民办幼儿园", "私立学校", "培训学校", "街道社区"})
+                     "普惠性幼儿园", "国家中心城", "公办幼儿园", "民办幼儿园", "私立学校", "培训学校", "街道社区"})
 # Words that, at the end of a name of three characters or more, add nothing to it:
 # 丽发新城小区 is 丽发新城, 绿地海外滩小区 is 绿地海外滩.
 TRAILING = ("小区", "社区")
@@ -80,7 +80,7 @@ _WORDS = _alternation(PLACE_WORDS)
 # phase (恒大御景半岛6栋, 三期), its developer, its management or its sales (…开发商, …物业).
 _NAME = re.compile(f"{NAME_CHARS}{{2,10}}(?:{_WORDS})"
                    f"|{NAME_CHARS}{{2,8}}?(?=[0-9一二三四五六七八九十]+(?:栋|期|号楼|幢|单元)|开发商|物业|项目|楼盘|售楼)")
-_CONTAINED = re.compile(f".{{2,}}?(?:{_alternation(CONTAINERS)})(?=.{{3}})")
+_CONTAINED = re.compile(f".{{2,}}?(?:{_alternation(CONTAINERS)})(?=.{{2}})")
 _PLACE_WORD_AT_END = re.compile(f"(?:{_WORDS})$")
 KEY_BODY = 3  # characters before the place word that a key keeps: brands and leftovers differ
 
@@ -135,6 +135,8 @@ def find_places(text: str) -> list[Place]:
                 if len(name) < 3 or name in GENERIC or name[:-1] in GENERIC:
                     continue
                 key = place_key(name)
+                if key in GENERIC:  # 公办幼儿园或普惠性幼儿园 is a kind of place, not one
+                    continue
                 if key not in seen:
                     seen[key] = Place(name, key)
     return list(seen.values())

@@ -4,6 +4,9 @@ see, and bad parameters are 422, never 500."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -102,3 +105,19 @@ def test_bad_parameters_are_422(live, cases, params):
 @pytest.mark.parametrize("role,status", [(None, 401), ("citizen", 403), ("operator", 403), ("grid_worker", 403)])
 def test_who_may_not(live, cases, role, status):
     assert live.client(role).get("/api/v1/hot-issues").status_code == status
+
+
+def test_cli_over_the_database(live, cases):
+    """`civicloop hot --days 7` on the same database: the same topics, every case listed."""
+    env = {**os.environ, "CIVICLOOP_DATABASE_URL": live.server.database_url, "COLUMNS": "160"}
+    done = subprocess.run([sys.executable, "-m", "civicloop", "hot", "--days", "7", "--top", "5", "--until", UNTIL,
+                           "--refs"], check=False, capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr
+    assert f"420106: {len(cases)} 件案件" in done.stdout
+    listed = {line.split(": ", 1)[0]: set(line.split(": ", 1)[1].split(", "))
+              for line in done.stdout.splitlines() if line[:2] in ("1.", "2.")}
+    assert {str(cases[r]) for r in MIXING_PLANT} in listed.values()
+    assert {str(cases[r]) for r in PARKING_BUNDLE} in listed.values()
+    bad = subprocess.run([sys.executable, "-m", "civicloop", "hot", "--days", "0"], check=False, capture_output=True,
+                         text=True, timeout=300, env=env)
+    assert bad.returncode == 2 and "days" in bad.stderr and "Traceback" not in bad.stderr
