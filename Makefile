@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 INTAKE_MODEL := civicloop/data/intake-model.joblib
 
-.PHONY: install demo test bench-lifecycle bench-sweep bench-geometry bench-classify clean bench-reports bench-bulletin bench-duplicates bench-locate bench-web
+.PHONY: install demo test bench-lifecycle bench-sweep bench-geometry bench-classify clean bench-reports bench-bulletin bench-duplicates bench-locate bench-web bench-hot
 
 install: $(VENV)/.installed node_modules/.installed $(INTAKE_MODEL)
 
@@ -64,3 +64,6 @@ bench-duplicates: install
 
 bench-web: install
 	$(BIN)/python benchmarks/web.py
+
+bench-hot: install
+	$(BIN)/python benchmarks/hot.py
