@@ -21,7 +21,8 @@ _FOLLOWING_CLAUSES = 2                 # clauses after the indicator's that may 
 
 
 def find_figures(clean_text: str, source: Callable[[int, int], Source], start: int, end: int) -> list[Figure]:
-    """Figures named by a registry indicator, with a level and/or a growth, in clean_text[start:end]."""
+    """Figures named by a registry indicator, with a level and/or a growth, in clean_text[start:end],
+    each once."""
     figures = []
     for para in paragraphs(clean_text):
         if para.end <= start or para.start >= end:
@@ -32,7 +33,11 @@ def find_figures(clean_text: str, source: Callable[[int, int], Source], start: i
             parts = clauses(sentence)
             for k, clause in enumerate(parts):
                 figures += _figure(clause, parts[k + 1:k + 1 + _FOLLOWING_CLAUSES], source, estimated_paragraph)
-    return figures
+    # A page that prints the report twice gives each figure once.
+    unique: dict[tuple, Figure] = {}
+    for f in figures:
+        unique.setdefault((f.indicator, f.value, f.unit, f.growth), f)
+    return list(unique.values())
 
 
 def _level(text: str, key: str) -> re.Match | None:

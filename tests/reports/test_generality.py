@@ -234,3 +234,10 @@ def test_a_share_of_an_indicator_is_not_the_indicator():
     reading = read("主要预期目标是:数字经济核心产业增加值占GDP比重达到10%,人均GDP突破10万元,地区生产总值增长6%。")
     assert [(t.indicator, t.name, t.value) for t in reading.targets] == [
         (None, "数字经济核心产业增加值占GDP比重", 10), ("per_capita_gdp", "人均GDP", 10), ("gdp", "地区生产总值", 6)]
+
+
+def test_a_report_printed_twice_gives_everything_once():
+    text = report_text("000_ffec1ac142b8e965")
+    once, twice = read(text), read(text + "\n" + text)
+    assert summary(twice) == summary(once)
+    assert [(f.indicator, f.value) for f in twice.figures] == [(f.indicator, f.value) for f in once.figures]
