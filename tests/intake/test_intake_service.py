@@ -55,7 +55,7 @@ def test_a_confident_case_gets_its_category_its_limits_and_its_department(world,
     assert case.category_id == world.categories["01"]
     kept = suggestion(world, case.id)
     assert kept.applied and kept.label == "城乡建设" and not kept.low_confidence and not kept.not_chinese
-    assert [a["label"] for a in kept.alternatives][0] == "城乡建设" and len(kept.alternatives) == 3
+    assert kept.alternatives[0]["label"] == "城乡建设" and len(kept.alternatives) == 3
     assert kept.model_version == model.load(use_model).version
     assert case.deadline == MONDAY.replace(hour=11)  # 城乡建设's dispatch limit: 2 working hours
     world.act(case.id, "register", "dispatcher", MONDAY)
