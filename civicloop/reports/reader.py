@@ -26,7 +26,7 @@ _DATE = r"(?P<y>\d{4})\s*[年\-/.]\s*(?P<m>\d{1,2})\s*[月\-/.]\s*(?P<d>\d{1,2})
 _MEETING = re.compile(r"在(?P<meeting>(?P<district>[\u4e00-\u9fff]{1,12}?[区县市旗])第?(?P<term>[一二三四五六七八九十]{1,3})届"
                       r"(?:人民代表大会|人大)第?[一二三四五六七八九十]{1,3}次(?:全体)?会议)上")
 _DELIVERED = re.compile(_DATE + r"日?\s*在[^\n]{0,40}?(?:人民代表大会|人大)")
-_SPEAKER_LINE = re.compile(r"(?:人民政府)?(?P<title>代理区长|代区长|区长|代理县长|县长|代理市长|市长)"
+_SPEAKER_LINE = re.compile(r"(?:人民政府)?(?<!副)(?P<title>代理区长|代区长|区长|代理县长|县长|代理市长|市长)"
                            r"(?P<name>[\u4e00-\u9fff·]{2,4})$")
 _SPEAKER_TEXT = re.compile(r"由(?P<name>[\u4e00-\u9fff]{2,3})(?P<title>代理区长|区长|县长|市长)(?:所)?作的")
 _DISTRICT = (re.compile(r"代表(?P<d>[\u4e00-\u9fff]{2,8}?[区县市])人民政府"),

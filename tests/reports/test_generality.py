@@ -241,3 +241,9 @@ def test_a_report_printed_twice_gives_everything_once():
     once, twice = read(text), read(text + "\n" + text)
     assert summary(twice) == summary(once)
     assert [(f.indicator, f.value) for f in twice.figures] == [(f.indicator, f.value) for f in once.figures]
+
+
+def test_a_deputy_is_not_the_speaker():
+    meta = read("政府工作报告\n——2024年1月5日在东湖区第九届人民代表大会第三次会议上\n东湖区人民政府区长李四\n"
+                "副区长王五\n各位代表:").metadata
+    assert (meta.speaker, meta.speaker_title, meta.district) == ("李四", "区长", "东湖区")
