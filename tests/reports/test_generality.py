@@ -247,3 +247,11 @@ def test_a_deputy_is_not_the_speaker():
     meta = read("政府工作报告\n——2024年1月5日在东湖区第九届人民代表大会第三次会议上\n东湖区人民政府区长李四\n"
                 "副区长王五\n各位代表:").metadata
     assert (meta.speaker, meta.speaker_title, meta.district) == ("李四", "区长", "东湖区")
+
+
+def test_environmental_aims_read_as_qualitative_targets():
+    text = ("2023年全区经济社会发展的主要预期目标是：地区生产总值增长5%左右；一般公共预算收入增长4%；"
+            "外贸进出口总额稳中提质；细颗粒物（PM2.5）年均浓度、单位地区生产总值能耗和二氧化碳排放完成市级下达任务。")
+    assert [(t.indicator, t.kind) for t in read(text).targets] == [
+        ("gdp", "growth"), ("general_budget_revenue", "growth"), ("foreign_trade", "qualitative"),
+        ("pm25", "qualitative"), ("energy_intensity", "qualitative"), ("carbon_intensity", "qualitative")]
