@@ -25,6 +25,9 @@ MESSAGE_COLUMNS = ("id", "user", "title", "time", "text", "likes", "dislikes")
 MAX_DAYS = 366
 MAX_TOP = 100
 MAX_MESSAGES = 1_000_000
+# Cases are of our time; outside these years a window is a typing error (and before 1901
+# the zone's offset has seconds, which no RFC 3339 time can carry).
+EARLIEST, LATEST = 1990, 2100
 # Cases that are no report of a matter: refused at registration (不予立案).
 NOT_REPORTS = (State.REJECTED.value,)
 
@@ -59,10 +62,9 @@ def hot_cases(session: Session, actor: Actor, *, district_code: str, days: int, 
     may see; heat halves every `days` days of a topic's quiet."""
     district_code = check_district_code(district_code)
     check_window(days, top)
-    try:
-        since = until - dt.timedelta(days=days)
-    except OverflowError:
-        raise InvalidInput("until", f"{until:%Y-%m-%d} leaves no {days} days before it") from None
+    if not EARLIEST <= until.year <= LATEST:
+        raise InvalidInput("until", f"a time of the years {EARLIEST}–{LATEST}, got {until.isoformat()}")
+    since = until - dt.timedelta(days=days)
     where = [Case.district_code == district_code, Case.reported_at > since, Case.reported_at <= until,
              Case.state.not_in(NOT_REPORTS)]
     scope = scope_condition(actor)

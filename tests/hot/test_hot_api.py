@@ -96,7 +96,8 @@ def test_a_window_or_district_without_cases_is_an_honest_empty_list(live, cases)
 
 @pytest.mark.parametrize("params", [{"days": 0}, {"days": -3}, {"days": 367}, {"top": 0}, {"top": 101},
                                     {"days": "week"}, {"district_code": "42010"}, {"until": "yesterday"},
-                                    {"until": "0001-01-01T00:00:00"}])
+                                    {"until": "0001-01-01T00:00:00"},
+                                    {"until": "0673-11-09T01:40:11.4654-23:27"}])
 def test_bad_parameters_are_422(live, cases, params):
     answer = _hot(live, "dispatcher", **params)
     assert answer.status_code == 422, (params, answer.status_code, answer.text)
