@@ -26,6 +26,7 @@ TABLE_COLUMNS = ("reported", "registered", "closed", "closure_rate", "on_time_cl
                  "rework_rate", "reply_rate", "first_contact_rate", "satisfaction_rate", "overdue_open")
 
 PERIOD_HELP = "A month 2026-11, a quarter 2026-Q4, an ISO week 2026-W47 or a year 2026"
+WEIGHT_HELP = "RATE=WEIGHT, repeatable (default: " + ", ".join(f"{k}={v}" for k, v in ind.DEFAULT_WEIGHTS.items()) + ")"
 
 
 def pick_period(period: str | None, start: str | None, end: str | None) -> Period:
@@ -133,8 +134,7 @@ def ranking(
     by: str = typer.Option("department", help="department or street"),
     start: str | None = typer.Option(None, "--from"), end: str | None = typer.Option(None, "--to"),
     period: str | None = typer.Option(None, help=PERIOD_HELP),
-    weight: list[str] = typer.Option([], help="RATE=WEIGHT, repeatable (default: "
-                                              + ", ".join(f"{k}={v}" for k, v in ind.DEFAULT_WEIGHTS.items()) + ")"),
+    weight: list[str] = typer.Option([], help=WEIGHT_HELP),
     district: str | None = typer.Option(None),
 ) -> None:
     """Departments or streets ranked on the 综合指标值's 95 % lower bound (fair to volume)."""

@@ -205,7 +205,7 @@ table { border-collapse: collapse; width: 100%; margin: .5em 0 1.5em; font-size:
 th, td { border: 1px solid #bfbfbf; padding: .25em .5em; text-align: right; }
 th { background: #ddebf7; } td:first-child, th:first-child { text-align: left; }
 .chart { width: 100%; height: 360px; } .up { color: #2e7d32; } .down { color: #c62828; }
-.note { color: #666; font-size: .85em; }
+.note { color: #666; font-size: .85em; } .named td:nth-child(2) { text-align: left; }
 @media print { body { margin: 0; max-width: none; } section { break-inside: avoid; } .chart { height: 300px; } }
 """
 
@@ -274,7 +274,7 @@ def html_page(review: Review, *, script_src: str | None = ECHARTS_SRC, inline_sc
                                                  for r in review.channels if r.counts["reported"]]}]}),
         _chart("categories", _bar_option("诉求类别（一级）", [r.label for r in review.categories[:CHART_UNITS]],
                                          {"受理数": [r.counts["reported"] for r in review.categories[:CHART_UNITS]]})),
-        "</section><section><h2>五、超期未结案件</h2><table>",
+        "</section><section><h2>五、超期未结案件</h2><table class=\"named\">",
         _head_html(["案件编号", "标题", "状态", "承办单位", "处置时限", "超期天数", "督办"]),
         _rows_html([[esc(c["number"]), esc(c["title"]), STATE_LABELS[State(c["state"])], esc(c["department"] or "—"),
                      f"{c['handle_deadline']:%Y-%m-%d %H:%M}" if c["handle_deadline"] else "—",
@@ -306,7 +306,7 @@ def _ranking_html(heading: str, chart_id: str, ranked: list[Ranked]) -> str:
                                          {"区间下限": [_round(r.score.low) for r in shown],
                                           "综合指标值": [_round(r.score.value) for r in shown]}))
     return (f"<section><h2>{esc(heading)}</h2><p class=\"note\">按综合指标值95%区间的下限排名：样本少的单位区间宽、下限低，"
-            f"不因偶然的满分排在前列。</p><table>"
+            f"不因偶然的满分排在前列。</p><table class=\"named\">"
             + _head_html(["名次", "单位", "立案数", "综合指标值", "区间下限", "区间上限", "样本"])
             + _rows_html(rows) + "</table>" + chart + "</section>")
 
