@@ -107,7 +107,14 @@ def _inline_items(span: Span, announced: int | None) -> list[Span]:
             following = marks[k + 1][2] if k + 1 < len(marks) else max(announced or number, number) + 1
             pieces += _fill_gap(piece, following - number)
         return pieces
-    return []
+    return _unnumbered_items(span, announced)
+
+
+def _unnumbered_items(span: Span, announced: int | None) -> list[Span]:
+    """办好十件实事:新建…;改造…;…: no marks, but as many pieces between semicolons as were
+    announced."""
+    pieces = split(span, r"[;;]")
+    return pieces if announced and len(pieces) == announced > 1 else []
 
 
 # Where a lost mark took its full stop with it, a new item's verb follows the last word of

@@ -255,3 +255,9 @@ def test_environmental_aims_read_as_qualitative_targets():
     assert [(t.indicator, t.kind) for t in read(text).targets] == [
         ("gdp", "growth"), ("general_budget_revenue", "growth"), ("foreign_trade", "qualitative"),
         ("pm25", "qualitative"), ("energy_intensity", "qualitative"), ("carbon_intensity", "qualitative")]
+
+
+def test_unnumbered_items_between_semicolons_when_they_are_as_many_as_announced():
+    items = read("二、2024年工作安排\n今年办好三件实事:新建幼儿园2所;改造背街小巷20条;新增停车位500个。").commitments
+    assert [c.title for c in items] == ["新建幼儿园2所", "改造背街小巷20条", "新增停车位500个"]
+    assert read("二、2024年工作安排\n今年办好五件实事:新建幼儿园2所;改造背街小巷20条。").commitments == ()
