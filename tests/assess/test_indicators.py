@@ -184,3 +184,30 @@ def test_the_worked_example_in_the_docs(mixed):
             assert shown == service.percent(total.rates[key]), key
         else:
             assert int(shown) == total.counts[key], key
+
+
+def test_suspended_time_is_not_held_against_the_department(engine):
+    """S is suspended (挂起) on Monday for a week and reported back after its first deadline
+    but before the moved one: on time. N, the same without suspension, is late."""
+    from civicloop.cases.sweep import sweep
+    from tests.cases.conftest import MONDAY, build_world
+
+    world = build_world(engine)
+    zj, hour, day = world.departments["zj"], dt.timedelta(hours=1), dt.timedelta(days=1)
+    ids = {}
+    for name in ("S", "N"):
+        ids[name] = world.create(title=f"案件{name}").id
+        world.act(ids[name], "register", "dispatcher", MONDAY)
+        world.act(ids[name], "dispatch", "dispatcher", MONDAY, department_id=zj)  # due Wednesday 11:00
+        world.act(ids[name], "accept", "handler_zj", MONDAY + hour)
+    world.act(ids["S"], "suspend", "handler_zj", MONDAY + 2 * hour, note="等待产权单位")
+    sweep(world.engine, now=MONDAY + 3 * day)  # Thursday: N is overdue, S's clock is stopped
+    world.act(ids["S"], "resume", "handler_zj", MONDAY + 7 * day, note="资料已到")  # due Tuesday 17:30
+    for name in ("S", "N"):
+        world.act(ids[name], "feedback", "handler_zj", MONDAY + 7 * day + hour, note="已处理")
+        world.act(ids[name], "verify_pass", "dispatcher", MONDAY + 7 * day + 2 * hour)
+    with transaction(engine) as s:
+        counts = service.figures(s, WEEK)[1].counts
+        on_time = {c.id for c in service.cases_behind(s, "on_time_closure_rate", WEEK, part="numerator").cases}
+    assert counts["due"] == 2 and counts["closed_on_time"] == 1 and counts["handled_on_time"] == 1
+    assert counts["overdue"] == 1 and on_time == {ids["S"]}
