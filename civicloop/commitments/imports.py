@@ -42,7 +42,12 @@ def target_title(target: Target) -> str:
     return f"{before}{target.name}{verb}{target.value:g}{target.unit or ''}{after}"[:service.TITLE_MAX]
 
 
-def _owner(session: Session, item: Commitment, district_code: str, default: int, notes: list[str]) -> int:
+def _lead(text: str, keyword_leads: tuple[tuple[str, str], ...], default: int | str) -> int | str:
+    return next((department for keyword, department in keyword_leads if keyword in text), default)
+
+
+def _owner(session: Session, item: Commitment, district_code: str, default: int | str,
+           notes: list[str]) -> int | str:
     """The department the text names, when it is one of the district's by name; else the default."""
     if not item.owner:
         return default
@@ -55,10 +60,12 @@ def _owner(session: Session, item: Commitment, district_code: str, default: int,
 
 
 def import_reading(session: Session, reading: ReportReading, *, district_code: str, lead_department: int | str,
-                   actor: Actor, now: dt.datetime, year: int | None = None) -> Imported:
+                   actor: Actor, now: dt.datetime, year: int | None = None,
+                   keyword_leads: tuple[tuple[str, str], ...] = ()) -> Imported:
     """Targets and 实事 of `reading` as tracked items of `district_code` for the plan year
-    (the report's own, unless `year` is given). `lead_department` leads every item whose
-    text names no department of the district."""
+    (the report's own, unless `year` is given). An item whose text names no department of
+    the district is led by the department of the first of `keyword_leads` (keyword,
+    department) whose keyword its text holds, else by `lead_department`."""
     year = year or reading.metadata.plan_year
     if year is None:
         raise InvalidInput("year", "the report does not say which year it plans; give the year")
@@ -67,10 +74,11 @@ def import_reading(session: Session, reading: ReportReading, *, district_code: s
         TrackedItem.district_code == district_code, TrackedItem.year == year)).tuples())
     result = Imported(year)
     # Two targets read from one sentence (全口径和区级财政收入增长13%) differ by their titles.
-    rows = [("target", target_title(t), t.source.text, t.source.text, t.value, t.unit, default)
-            for t in reading.targets]
-    rows += [("commitment", c.title or c.text[:service.TITLE_MAX], c.text, c.source.text, c.quantities[0].value if c.quantities else None,
-              c.quantities[0].unit if c.quantities else None, _owner(session, c, district_code, default, result.notes))
+    rows = [("target", target_title(t), t.source.text, t.source.text, t.value, t.unit,
+             _lead(t.source.text, keyword_leads, default)) for t in reading.targets]
+    rows += [("commitment", c.title or c.text[:service.TITLE_MAX], c.text, c.source.text,
+              c.quantities[0].value if c.quantities else None, c.quantities[0].unit if c.quantities else None,
+              _owner(session, c, district_code, _lead(c.text, keyword_leads, default), result.notes))
              for c in reading.commitments]
     for kind, title, body, sentence, quantity, unit, lead in rows:
         if (kind, title, sentence) in done:

@@ -10,6 +10,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from civicloop.cases.lifecycle import BY_ACTION, STATE_LABELS, State
+from civicloop.commitments.rules import STATUS_LABELS
 from civicloop.db import transaction
 from civicloop.demo.people import DEMO_PASSWORD, AccountGroup, accounts
 from civicloop.demo.simulate import DEFAULT_DISTRICT, DemoSummary, run_demo
@@ -63,6 +64,8 @@ def print_summary(s: DemoSummary) -> None:
     _line("time limits", {"yellow now": s.yellow, "red now": s.red, "ever overdue": s.overdue,
                           "escalated": s.escalated})
     _line("ratings", {k: s.ratings[k] for k in RATING_LABELS if k in s.ratings}, RATING_LABELS)
+    if s.tracked:
+        _line("targets and 实事", s.tracked, {st.value: label for st, label in STATUS_LABELS.items()})
     events = Table(title="events by action", title_justify="left", show_header=False, box=None)
     items = [(f"{a} {EVENT_LABELS.get(a, '')}", str(n)) for a, n in s.events_by_action.items()]
     half = (len(items) + 1) // 2
@@ -81,6 +84,8 @@ def print_summary(s: DemoSummary) -> None:
     console.print("  civicloop case list --state handling      处置中 (--warning red: the red ones)")
     for label, number in s.examples.items():
         console.print(f"  civicloop case show {number}  {label}")
+    if s.tracked:
+        console.print(f"  civicloop commitments list --district {s.district_code}   the year's targets and 实事 (工作报告)")
     console.print("  civicloop demo --accounts                 these accounts again")
     console.print("  civicloop serve                           the web API at http://127.0.0.1:8000 "
                   "(/docs to try it; docs/api.md)")

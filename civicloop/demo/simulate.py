@@ -34,6 +34,7 @@ from civicloop.cases.lifecycle import ESCALATION_LEVELS, OPEN, Actor, Role, Stat
 from civicloop.cases.models import CHANNELS, Case, CaseEvent
 from civicloop.cases.sweep import sweep
 from civicloop.categories.service import effective_limits, find_category, import_builtin, list_categories
+from civicloop.commitments.demo import DISTRICT as TRACKED_DISTRICT, play_year
 from civicloop.db import Base, engine_for, make_engine, transaction
 from civicloop.addresses.generate import nameable, written_form
 from civicloop.addresses.service import generate_demo_registry
@@ -196,6 +197,7 @@ class DemoSummary:
     setup_seconds: float
     simulate_seconds: float
     accounts: list[AccountGroup]
+    tracked: dict[str, int] = field(default_factory=dict)  # the year's targets and 实事 by status (commitments/)
 
     @property
     def cases_per_s(self) -> float:
@@ -850,8 +852,14 @@ def _run(engine: Engine, district: str, weeks: int, per_day: float, seed: int, c
     sim.run()
     simulate_seconds = time.perf_counter() - started
     if progress:
+        progress("targets and 实事", 0.99)
+    # The district's own work report, tracked through the year (only 420106's is packaged).
+    tracked = play_year(engine, sim.end, seed) if district == TRACKED_DISTRICT else {}
+    if progress:
         progress("done", 1.0)
-    return summarize(engine, world, sim, note, setup_seconds, simulate_seconds)
+    summary = summarize(engine, world, sim, note, setup_seconds, simulate_seconds)
+    summary.tracked = tracked
+    return summary
 
 
 def summarize(engine: Engine, world: World, sim: Simulation, note: str, setup_seconds: float,
