@@ -3,6 +3,8 @@ same; binary, empty, other languages and encodings the reader cannot vouch for �
 naming the file, never garbled."""
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from civicloop.errors import InvalidInput, NotFound, TooLarge, UnsupportedType
@@ -72,3 +74,21 @@ def test_offsets_are_into_the_decoded_text_whatever_the_encoding():
     reading = read_bytes(text.encode("utf-16"), "x.txt")
     item = reading.commitments[0]
     assert text[item.source.start:item.source.end] == item.source.text
+
+
+def test_any_piece_of_any_report_with_noise_reads_without_error_and_exact_offsets():
+    """Slices of the real reports with punctuation, numbers and key words thrown in."""
+    texts = [report_text(stem) for stem in ("000_ffec1ac142b8e965", "002_63741cc1e03311a7", STEM)]
+    noise = [*"，。；：、（）①②③1234567890%亿元万人个 \n\t—-:;,.()", "实事", "主要预期目标是：", "名词解释：", "增长",
+             "以内", "分别", "达到"]
+    rng = random.Random(11)
+    for _ in range(300):
+        text = rng.choice(texts)
+        start = rng.randrange(len(text))
+        chars = list(text[start:start + rng.randrange(1, 3000)])
+        for _ in range(rng.randrange(30)):
+            chars.insert(rng.randrange(len(chars) + 1), rng.choice(noise))
+        piece = "".join(chars)
+        reading = read(piece)
+        for item in [*reading.targets, *reading.commitments, *reading.figures, *reading.glossary, *reading.unparsed]:
+            assert piece[item.source.start:item.source.end] == item.source.text
