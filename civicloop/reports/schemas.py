@@ -73,13 +73,13 @@ class UnparsedOut(BaseModel):
 
 class ReportFacts(BaseModel):
     """What a report says of itself (the metadata a gold file annotates)."""
-    district: str | None
-    meeting: str | None
-    delivered_on: dt.date | None
-    report_year: int | None
-    plan_year: int | None
-    speaker: str | None
-    speaker_title: str | None
+    district: str | None = None
+    meeting: str | None = None
+    delivered_on: dt.date | None = None
+    report_year: int | None = None
+    plan_year: int | None = None
+    speaker: str | None = None
+    speaker_title: str | None = None
 
 
 class MetadataOut(ReportFacts):
@@ -99,45 +99,43 @@ class ReadingOut(ApiModel):
 
 
 # ------------------------------------------------------------------ gold annotations
+# Only what the matching needs is required; other fields may be left out, and fields the
+# shape does not know are ignored (annotators keep their own remarks in them).
 
 class GoldSource(BaseModel):
-    model_config = ConfigDict(extra="forbid")
     text: str = Field(min_length=1)
     start: int = Field(ge=0)
     end: int = Field(ge=1)
 
 
 class GoldMetadata(ReportFacts):
-    model_config = ConfigDict(extra="forbid")
+    """The fields given are compared; those left out are not."""
 
 
 class GoldTarget(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    indicator: str | None
-    name: str
-    kind: Literal["growth", "level", "ceiling", "floor", "qualitative"]
-    value: float | None
-    unit: str | None
-    qualifier: str | None
-    direction: Literal["up", "down"] | None
-    level: QuantityOut | None
-    source: GoldSource
+    indicator: str | None = Field(None, description="a registry key, or a standard name or synonym")
+    name: str = ""
+    kind: Literal["growth", "level", "ceiling", "floor", "qualitative"] | None = None
+    value: float | None = None
+    unit: str | None = None
+    qualifier: str | None = None
+    direction: Literal["up", "down"] | None = None
+    level: QuantityOut | None = None
+    source: GoldSource | None = None
 
 
 class GoldCommitment(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    number: int = Field(ge=1)
-    title: str
-    quantities: list[QuantityOut]
-    owner: str | None
+    number: int | None = Field(None, ge=1)
+    title: str = ""
+    quantities: list[QuantityOut] = []
+    owner: str | None = None
     source: GoldSource
 
 
 class GoldFile(BaseModel):
     """One report's hand-made annotation (docs/reports.md)."""
-    model_config = ConfigDict(extra="forbid")
-    file: str
+    file: str | None = None
     notes: str | None = None
-    metadata: GoldMetadata
-    targets: list[GoldTarget]
-    commitments: list[GoldCommitment]
+    metadata: GoldMetadata = GoldMetadata()
+    targets: list[GoldTarget] = []
+    commitments: list[GoldCommitment] = []

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from civicloop.errors import InvalidInput, NotFound, TooLarge
+from civicloop.reports import indicators
 from civicloop.reports.reader import read_bytes
 from civicloop.reports.reading import ReportReading, Target
 from civicloop.reports.schemas import GoldFile, GoldTarget, ReportFacts
@@ -110,9 +111,17 @@ def _same_value(a: float | None, b: float | None) -> bool:
 
 
 def target_matches(gold: GoldTarget, found: Target) -> bool:
-    """Same indicator (the registry key; the name when the gold has no key) and the same value."""
-    same_indicator = found.indicator == gold.indicator if gold.indicator else found.name == gold.name
-    return same_indicator and _same_value(gold.value, found.value)
+    """Same indicator and the same value. The gold's indicator is a registry key or a name the
+    registry knows (地区生产总值, GDP); without one, the names must agree. The value agrees
+    when it is the target's value (a fall may be written negative) or the level given with it."""
+    key = gold.indicator if gold.indicator in indicators.registry() else (
+        indicators.lookup(gold.indicator) if gold.indicator else None)
+    same_indicator = found.indicator == key if key else found.name == (gold.name or gold.indicator)
+    values = [found.value, found.level.value if found.level else None]
+    if found.direction == "down" and found.value is not None:
+        values.append(-found.value)
+    return same_indicator and any(_same_value(gold.value, v) for v in values
+                                  if v is not None or gold.value is None)
 
 
 def evaluate_file(reading: ReportReading, gold: GoldFile, name: str) -> FileEvaluation:
@@ -128,13 +137,13 @@ def evaluate_file(reading: ReportReading, gold: GoldFile, name: str) -> FileEval
                               [(c.source.start, c.source.end) for c in reading.commitments])
     matched_gold = {g for g, _ in pairs}
     meta = reading.metadata
-    expected = gold.metadata.model_dump()
-    equal = sum(str(getattr(meta, f)) == str(expected[f]) for f in METADATA_FIELDS)
+    given = [f for f in METADATA_FIELDS if f in gold.metadata.model_fields_set]
+    equal = sum(str(getattr(meta, f)) == str(getattr(gold.metadata, f)) for f in given)
     return FileEvaluation(
         name=name,
         targets=Score(len(reading.targets), len(gold.targets), len(gold.targets) - len(missed_targets)),
         commitments=Score(len(reading.commitments), len(gold.commitments), len(pairs)),
-        metadata=Score(len(METADATA_FIELDS), len(METADATA_FIELDS), equal),
+        metadata=Score(len(given), len(given), equal),
         missed_targets=tuple(missed_targets),
         missed_commitments=tuple(g.title for i, g in enumerate(gold.commitments) if i not in matched_gold))
 

@@ -87,3 +87,30 @@ def test_cli_read_summary_and_json():
     summary = runner.invoke(app, ["reports", "read", str(path)])
     assert summary.exit_code == 0
     assert "武汉市武昌区" in summary.output and "推进幸福社区建设" in summary.output
+
+
+def test_gold_written_by_other_hands_is_understood(tmp_path):
+    """Names for indicators, a fall written negative, a level for the value, fields left out
+    or added: all still match; the metadata compared is what the gold gives."""
+    stem = "004_d4abb190f6768d14"
+    shutil.copy(DATA / f"{stem}.txt", tmp_path)
+    gold = {"file": f"{stem}.txt", "annotator": "区政府办", "metadata": {"district": "岳阳楼区", "plan_year": 2016},
+            "targets": [{"indicator": "地区生产总值", "value": 581}, {"indicator": "GDP", "value": 10},
+                        {"indicator": "全面小康实现程度", "value": 90, "remark": "以上"}],
+            "commitments": [{"source": {"text": "提质改造小街巷30条。", "start": 0, "end": 1}}]}
+    text = (DATA / f"{stem}.txt").read_text(encoding="utf-8")
+    at = text.index("提质改造小街巷30条。")
+    gold["commitments"][0]["source"].update(start=at, end=at + len("提质改造小街巷30条。"))
+    (tmp_path / f"{stem}.json").write_text(json.dumps(gold, ensure_ascii=False), encoding="utf-8")
+    file = service.evaluate(tmp_path).files[0]
+    assert (file.targets.gold, file.targets.matched) == (3, 2)    # one gdp target, read once
+    assert (file.commitments.gold, file.commitments.matched) == (1, 1)
+    assert (file.metadata.gold, file.metadata.matched) == (2, 2)
+
+
+def test_a_fall_may_be_written_negative(tmp_path):
+    stem = "001_69232ea0bb8e6e45"
+    shutil.copy(DATA / f"{stem}.txt", tmp_path)
+    gold = {"targets": [{"indicator": "energy_intensity", "value": -3.2}]}
+    (tmp_path / f"{stem}.json").write_text(json.dumps(gold), encoding="utf-8")
+    assert service.evaluate(tmp_path).files[0].targets.matched == 1
