@@ -163,6 +163,7 @@ def review(
     html: Path | None = typer.Option(None, help="Write the printable 讲评 page here (ECharts inline)"),
     district: str | None = typer.Option(None),
     worst: int = typer.Option(10, min=1, max=200, help="How many of the longest-overdue cases"),
+    hot: bool = typer.Option(True, help="Include the hot issues (grouping them takes seconds)"),
 ) -> None:
     """The 讲评 of a period: figures against the period before, rankings, overdue cases, charts."""
     chosen = parse_period(period) if period else _last_month()
@@ -170,7 +171,7 @@ def review(
                   transient=True) as bar:
         task = bar.add_task(f"{chosen.label}: counting", total=None)
         with transaction() as session:
-            made = service.review(session, chosen, now=local_now(), district=district, worst=worst)
+            made = service.review(session, chosen, now=local_now(), district=district, worst=worst, hot=hot)
         if xlsx is not None:
             bar.update(task, description=f"writing {xlsx}")
             export.write_workbook(made, xlsx)

@@ -519,9 +519,10 @@ def only_district(session: Session, district: str | None) -> tuple[str | None, s
 
 
 def review(session: Session, period: Period, *, now: dt.datetime, district: str | None = None,
-           weights: dict[str, float] | None = None, worst: int = 10) -> Review:
+           weights: dict[str, float] | None = None, worst: int = 10, hot: bool = True) -> Review:
     """The 讲评 of a period: its figures against the period before, by department, street,
-    channel and category, the rankings and the longest-overdue open cases."""
+    channel and category, the rankings, the longest-overdue open cases and (unless `hot` is
+    False: grouping a month of cases into topics takes seconds) the hot issues."""
     code, name = only_district(session, district)
     previous = period.previous()
     _, total = figures(session, period, district=code)
@@ -539,8 +540,8 @@ def review(session: Session, period: Period, *, now: dt.datetime, district: str 
         department_ranking=rank([r for r in departments if r.key is not None], weights),
         street_ranking=rank([r for r in streets if r.key is not None], weights),
         worst_overdue=worst_overdue(session, period, limit=worst, district=code, now=now),
-        hot=hot_issues(session, period, district=code, now=now) if code else [],
-        gaps=[] if code else ["热点问题：库中没有区，无法按区归并热点"])
+        hot=hot_issues(session, period, district=code, now=now) if code and hot else [],
+        gaps=[] if code and hot else ["热点问题：本报告未含（未要求，或库中没有区）"])
 
 
 def hot_issues(session: Session, period: Period, *, district: str, now: dt.datetime) -> list[dict]:

@@ -166,17 +166,21 @@ def ranking(
 ReviewPeriod = Annotated[str, Query(max_length=40, description="2026-11 (a month), 2026-Q4, 2026-W47")]
 
 
-def _review(request: Request, period: str, district: str | None) -> service.Review:
+Hot = Annotated[bool, Query(description="include the hot issues (grouping them takes seconds)")]
+
+
+def _review(request: Request, period: str, district: str | None, hot: bool) -> service.Review:
     chosen = parse_period(period)
     with read(request) as session:
-        return service.review(session, chosen, now=local_now(), district=district)
+        return service.review(session, chosen, now=local_now(), district=district, hot=hot)
 
 
 @router.get("/review", response_model=ReviewOut, summary="The 讲评 of a period")
-def review(request: Request, principal: Assessor, period: ReviewPeriod, district: District = None) -> ReviewOut:
+def review(request: Request, principal: Assessor, period: ReviewPeriod, district: District = None,
+           hot: Hot = True) -> ReviewOut:
     """The period's figures against the period before, by department, street, channel and
     category, the rankings and the longest-overdue open cases."""
-    made = _review(request, period, district)
+    made = _review(request, period, district, hot)
     return ReviewOut(
         period=period_out(made.period), previous=period_out(made.previous), district_code=made.district_code,
         district_name=made.district_name, made_at=made.made_at,
@@ -193,8 +197,9 @@ def review(request: Request, principal: Assessor, period: ReviewPeriod, district
 
 @router.get("/review.xlsx", summary="The 讲评 as an Excel workbook",
             response_class=Response, responses={200: {"content": {XLSX: {}}}})
-def review_workbook(request: Request, principal: Assessor, period: ReviewPeriod, district: District = None) -> Response:
-    made = _review(request, period, district)
+def review_workbook(request: Request, principal: Assessor, period: ReviewPeriod, district: District = None,
+                    hot: Hot = True) -> Response:
+    made = _review(request, period, district, hot)
     buffer = io.BytesIO()
     export.workbook(made).save(buffer)
     name = f"review-{made.period.start:%Y%m%d}-{made.period.end:%Y%m%d}.xlsx"
@@ -202,9 +207,10 @@ def review_workbook(request: Request, principal: Assessor, period: ReviewPeriod,
 
 
 @router.get("/review.html", summary="The 讲评 as a printable page", response_class=HTMLResponse)
-def review_page(request: Request, principal: Assessor, period: ReviewPeriod, district: District = None) -> HTMLResponse:
+def review_page(request: Request, principal: Assessor, period: ReviewPeriod, district: District = None,
+                hot: Hot = True) -> HTMLResponse:
     """ECharts is loaded from /static/vendor/echarts.min.js, as the web console serves it."""
-    return HTMLResponse(export.html_page(_review(request, period, district)))
+    return HTMLResponse(export.html_page(_review(request, period, district, hot)))
 
 
 @router.get("/annual", response_model=AnnualOut, summary="The year's paragraph for the work report")

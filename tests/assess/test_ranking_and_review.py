@@ -85,6 +85,9 @@ def test_review_of_the_week(mixed):
     assert review.district_name == "武昌区" and not review.gaps
     hot_cases = {i for topic in review.hot for i in topic["case_ids"]}  # hot/'s topics of the week's cases
     assert review.hot and hot_cases <= {mixed.ids[n] for n in "ABCEFGIJK"}
+    with transaction(mixed.world.engine) as s:
+        quick = service.review(s, WEEK, now=NOW, hot=False)
+    assert quick.hot == [] and quick.gaps and quick.headline == review.headline
     assert {r.figures.label for r in review.department_ranking} == {"区住建局", "区城管执法局"}
 
 
