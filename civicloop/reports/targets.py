@@ -31,6 +31,7 @@ CLAUSE = re.compile(
     rf"(?P<amount>{AMOUNT.pattern})(?P<rest>.*)$")
 _QUALITATIVE_VERB = re.compile(r"同步|高于|改善|提升|完成|下降|增长|降低|优化|提高|稳步")
 _FILLER = re.compile(r"^(?:其中|全年|全区|全社会的?|实现|完成|力争|确保|争取|努力|预计|年均|)+")
+_TURN = re.compile(r"(?:为实现|为完成|为此|围绕|实现上述|完成上述|要|我们要|重点)")
 _JOINERS = re.compile(r"[和及与、]")
 # A share of an indicator (数字经济增加值占GDP比重) is not the indicator.
 _SHARE = re.compile(r"占|比重|比例|占比|贡献率")
@@ -68,7 +69,10 @@ def target_spans(clean_text: str) -> list[Span]:
         rest = Span(para.text[m.end():], para.start + m.end(), para.end)
         kept = []
         for sentence in sentences(rest):
-            if not _looks_like_targets(sentence.text):
+            # After the first, a sentence goes on with the targets only if it names an
+            # indicator and does not turn to the work (为实现上述目标,要抓好以下10个方面).
+            if not _looks_like_targets(sentence.text) or kept and (
+                    not indicators.find(sentence.text) or _TURN.match(sentence.text)):
                 break
             kept.append(sentence)
         if kept:

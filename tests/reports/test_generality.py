@@ -261,3 +261,8 @@ def test_unnumbered_items_between_semicolons_when_they_are_as_many_as_announced(
     items = read("二、2024年工作安排\n今年办好三件实事:新建幼儿园2所;改造背街小巷20条;新增停车位500个。").commitments
     assert [c.title for c in items] == ["新建幼儿园2所", "改造背街小巷20条", "新增停车位500个"]
     assert read("二、2024年工作安排\n今年办好五件实事:新建幼儿园2所;改造背街小巷20条。").commitments == ()
+
+
+def test_the_work_after_the_targets_is_not_a_target():
+    text = "主要预期目标是:地区生产总值增长6%。为实现上述目标,要突出抓好以下10个方面工作。"
+    assert [(t.indicator, t.value) for t in read(text).targets] == [("gdp", 6)]
