@@ -2,6 +2,7 @@
 `civicloop serve` on loopback, on SQLite and PostgreSQL (the `live` server of tests/api)."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -49,17 +50,29 @@ class Pages:
         self.contexts = []
         self.errors: list[str] = []
 
-    def open(self, path: str = "/", *, phone: bool = False, geolocation: dict | None = None):
+    def open(self, path: str = "/", *, phone: bool = False, geolocation: dict | None = None,
+             init_script: str | None = None):
         context = self.browser.new_context(
             viewport=PHONE if phone else DESKTOP, locale="zh-CN", timezone_id="Asia/Shanghai",
             is_mobile=phone, has_touch=phone, geolocation=geolocation,
             permissions=["geolocation"] if geolocation else [])
         context.set_default_timeout(15_000)
+        if init_script:
+            context.add_init_script(init_script)
         self.contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda e: self.errors.append(f"{path}: {e} {e.stack}"))
         page.goto(self.live.url + path)
         return page
+
+    def signed_in(self, username: str, path: str = "/", **kw):
+        """A page opened already signed in (the token of the module's server, reused): what the
+        sign-in form would have kept in localStorage. The form itself is tested by `sign_in`."""
+        with self.live.client(username) as api:
+            me = api.get("/api/v1/auth/me").json()
+        session = {"token": self.live.tokens[username], "expires_at": "2999-01-01T00:00:00+08:00", **me}
+        return self.open(path, init_script=f"localStorage.setItem('civicloop.session', {json.dumps(json.dumps(session))})",
+                         **kw)
 
     def sign_in(self, username: str, path: str = "/", **kw):
         page = self.open(path, **kw)

@@ -55,7 +55,7 @@ def test_a_report_goes_round_the_loop(pages, live):
     case_id = case["id"]
 
     # The operator sees it in the to-register queue, the phone in the text unmasked for this role.
-    operator = pages.sign_in("operator")
+    operator = pages.signed_in("operator")
     expect(operator.locator("#screen[data-screen=intake]")).to_be_visible()
     open_case(operator, case_id)
     expect(operator.locator("dl.facts .state")).to_have_text("待立案")
@@ -63,7 +63,7 @@ def test_a_report_goes_round_the_loop(pages, live):
     assert axe_violations(operator) == []
 
     # The dispatcher registers and dispatches it to the 城管 department, the map beside the queue.
-    dispatcher = pages.sign_in("dispatcher")
+    dispatcher = pages.signed_in("dispatcher")
     expect(dispatcher.locator("#district-map[data-cells='4']")).to_be_visible()
     open_case(dispatcher, case_id, "to_register")
     act(dispatcher, "register", "立案", expect_state="待派遣")
@@ -74,7 +74,7 @@ def test_a_report_goes_round_the_loop(pages, live):
     assert axe_violations(dispatcher) == []
 
     # The department's handler accepts and reports back with a photo of the work.
-    handler = pages.sign_in("handler")
+    handler = pages.signed_in("handler")
     expect(handler.locator("#screen[data-screen=handle]")).to_be_visible()
     open_case(handler, case_id)
     act(handler, "accept", "签收", expect_state="处置中")
@@ -83,7 +83,7 @@ def test_a_report_goes_round_the_loop(pages, live):
     assert axe_violations(handler) == []
 
     # The grid worker verifies on site, on the phone.
-    worker = pages.sign_in("grid_worker", "/m", phone=True)
+    worker = pages.signed_in("grid_worker", "/m", phone=True)
     worker.locator("nav.bottom button[data-tab=verify]").click()
     worker.locator(f"button[data-id='{case_id}']").click()
     act(worker, "verify_pass", "核查通过", photo=True, expect_state="已结案")
@@ -115,7 +115,7 @@ def test_a_report_goes_round_the_loop(pages, live):
 def test_each_role_sees_its_screens_and_fields_only(pages, live):
     case = live.world.create(title="井盖缺失", body="人行道井盖缺失，联系 13812345678")
 
-    handler = pages.sign_in("handler")
+    handler = pages.signed_in("handler")
     expect(handler.locator("#screen[data-screen=handle]")).to_be_visible()
     expect(handler.locator("header nav a")).to_have_text(["承办", "案件查询"])
     handler.goto(live.url + "/#/dispatch")  # a screen of another role: the role's own home instead
@@ -124,7 +124,7 @@ def test_each_role_sees_its_screens_and_fields_only(pages, live):
     expect(handler.locator(".pager")).to_contain_text("共")
     expect(handler.locator(f"li[data-id='{case.id}']")).to_have_count(0)  # not dispatched to it: not seen at all
 
-    supervisor = pages.sign_in("supervisor")
+    supervisor = pages.signed_in("supervisor")
     expect(supervisor.locator("#screen[data-screen=dashboard]")).to_be_visible()
     expect(supervisor.locator("header nav a")).to_have_text(["大屏", "案件查询"])
     with live.client("supervisor") as api:
@@ -138,7 +138,7 @@ def test_each_role_sees_its_screens_and_fields_only(pages, live):
     body = supervisor.locator("#case-body").inner_text()
     assert "13812345678" not in body and "138****5678" in body, "the API masks the reporter for a supervisor"
 
-    dispatcher = pages.sign_in("dispatcher")
+    dispatcher = pages.signed_in("dispatcher")
     open_case(dispatcher, case.id, "to_register")
     expect(dispatcher.locator("#case-body")).to_contain_text("13812345678")
 
@@ -171,7 +171,7 @@ def test_operator_takes_a_call_with_the_keyboard_only(pages, live):
 
 
 def test_bad_input_is_named_next_to_the_field_and_nothing_is_lost_or_doubled(pages, live):
-    page = pages.sign_in("operator")
+    page = pages.signed_in("operator")
     form = page.locator("#call-form")
     form.get_by_role("button", name="提交受理").click()
     for name in ("title", "body"):
@@ -219,7 +219,7 @@ def test_admin_manages_users_rules_and_the_grid(pages, live):
     page.locator("button[data-section=grids]").click()
     expect(page.locator("#admin-map[data-cells='4']")).to_be_visible()
 
-    dispatcher = pages.sign_in("dispatcher")
+    dispatcher = pages.signed_in("dispatcher")
     dispatcher.goto(live.url + "/#/admin")  # not an admin: its own home instead
     expect(dispatcher.locator("#screen[data-screen=dispatch]")).to_be_visible()
     expect(dispatcher.locator("header nav a")).to_have_text(["调度", "受理", "案件查询"])

@@ -148,6 +148,8 @@ export async function gridMap(el, { district, values = {}, onCell, onPick, label
       selected = grid.byCode[code] ? code : null;
       items.selected = selected ? [{ name: selected, value: [0], color: "rgba(11,92,173,.35)" }] : [];
       chart.setOption({ series: [{}, {}, { data: items.selected }, { data: point ? [point] : [] }] });
+      const cell = grid.byCode[code];
+      if (cell) chart.setOption({ geo: { center: point || [(cell.box[0] + cell.box[2]) / 2, (cell.box[1] + cell.box[3]) / 2], zoom: 5 } });
     },
   };
   return map;

@@ -15,6 +15,11 @@ export function workbench(root, { title, queues, sort = "-reported_at", withMap 
   let items = [];
   let selected = -1;
   let map;
+  let shown;  // the case open in the panel
+
+  function highlight() {
+    if (map && shown?.grid_code) map.highlight(shown.grid_code, shown.lon != null ? [shown.lon, shown.lat] : null);
+  }
 
   const tabs = h("div.tabs", { role: "group", "aria-label": "队列" });
   const list = h("ol.cases", { role: "listbox", tabindex: 0, "aria-label": "案件列表" });
@@ -65,8 +70,8 @@ export function workbench(root, { title, queues, sort = "-reported_at", withMap 
     list.setAttribute("aria-activedescendant", li.id);
     li.scrollIntoView({ block: "nearest" });
     if (!open) return;
-    const c = await showCase(detail, items[i].id, { onChange: () => { counts(); load(); } });
-    if (map && c.grid_code) map.highlight(c.grid_code, c.lon != null ? [c.lon, c.lat] : null);
+    shown = await showCase(detail, items[i].id, { onChange: () => { counts(); load(); } });
+    highlight();
     detail.querySelector("#case-title")?.focus();
   }
 
@@ -83,7 +88,7 @@ export function workbench(root, { title, queues, sort = "-reported_at", withMap 
     districtCode().then((district) => gridMap(root.querySelector("#district-map"), {
       district, label: "辖区网格地图：点击网格筛选该网格的案件",
       onCell: (code) => { filter = { grid: code }; page = 1; load(); },
-    })).then((m) => { map = m; });
+    })).then((m) => { map = m; highlight(); });
   }
   const ready = Promise.all([counts(), load()]);
   return { ready, reload: () => Promise.all([counts(), load()]), list };
