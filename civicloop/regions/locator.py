@@ -1,10 +1,16 @@
 """Point → grid cell → community → street, for one district.
 
-The cells are loaded once into an STRtree and kept in this process, keyed by the
-district's grid_version: every grid replacement raises it, so one primary-key read per
-lookup tells any process — not only the one that imported — that its index is stale."""
+The cells are loaded once and kept in this process, keyed by the district's
+grid_version: every grid replacement raises it, so one primary-key read per lookup tells
+any process — not only the one that imported — that its index is stale.
+
+Lookups go through a uniform lattice of buckets over the cells' extent (`Buckets`): a
+bucket that one cell covers and no other touches answers by arithmetic alone; the points
+in the others are tested against that bucket's few candidate cells (`intersects_xy`, no
+point geometries made). The STRtree is kept for neighbourhood queries."""
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass
 
@@ -18,8 +24,9 @@ from civicloop.regions.coords import wgs84_to_gcj02_array
 from civicloop.regions.models import GridCell, Region
 
 CRS = ("gcj02", "wgs84")
-# Points are queried in batches to bound the memory of the GEOS point objects.
-_BATCH = 500_000
+# Buckets per median cell along each side; at most this many buckets in all.
+_BUCKET_SPLIT = 2
+_MAX_BUCKETS = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,86 @@ class Locations:
         return np.not_equal(self.grid_code, None)
 
 
+class Buckets:
+    """A lattice of equal buckets over the cells' bounding box. `owner[b]` is the cell that
+    covers bucket b when no other cell touches it, -1 when no cell touches it, -2 when it
+    is mixed: then `candidates[start[b]:start[b] + count[b]]` are the cells touching it, in
+    index (code) order."""
+
+    def __init__(self, geoms: np.ndarray):
+        bounds = shapely.bounds(geoms)
+        self.x0, self.y0 = bounds[:, 0].min(), bounds[:, 1].min()
+        width, height = bounds[:, 2].max() - self.x0, bounds[:, 3].max() - self.y0
+        typical = float(np.sqrt(np.median((bounds[:, 2] - bounds[:, 0]) * (bounds[:, 3] - bounds[:, 1]))))
+        side = max(typical / _BUCKET_SPLIT, np.sqrt(width * height / _MAX_BUCKETS), 1e-9)
+        self.side = side
+        # +1: a point on the far edge of the extent still falls in a bucket.
+        self.nx, self.ny = int(width // side) + 1, int(height // side) + 1
+        # Pairs (bucket, cell) from each cell's bounding box, one bucket wider on every side
+        # (rounding), then kept where the cell really touches the bucket. Boxes are made
+        # only for buckets near some cell: most of a district's bounding box is empty.
+        first_x = np.clip(np.floor((bounds[:, 0] - self.x0) / side).astype(np.int64) - 1, 0, self.nx - 1)
+        last_x = np.clip(np.floor((bounds[:, 2] - self.x0) / side).astype(np.int64) + 1, 0, self.nx - 1)
+        first_y = np.clip(np.floor((bounds[:, 1] - self.y0) / side).astype(np.int64) - 1, 0, self.ny - 1)
+        last_y = np.clip(np.floor((bounds[:, 3] - self.y0) / side).astype(np.int64) + 1, 0, self.ny - 1)
+        wide = last_x - first_x + 1
+        spans = wide * (last_y - first_y + 1)
+        cell = np.repeat(np.arange(len(geoms)), spans)
+        k = np.arange(spans.sum()) - np.repeat(np.cumsum(spans) - spans, spans)
+        bucket = (np.repeat(first_y, spans) + k // np.repeat(wide, spans)) * self.nx \
+            + np.repeat(first_x, spans) + k % np.repeat(wide, spans)
+        near, slot = np.unique(bucket, return_inverse=True)
+        left, bottom = self.x0 + (near % self.nx) * side, self.y0 + (near // self.nx) * side
+        boxes = shapely.box(left, bottom, left + side, bottom + side)
+        touch = shapely.intersects(geoms[cell], boxes[slot])
+        bucket, cell = bucket[touch], cell[touch]
+        order = np.lexsort((cell, bucket))
+        bucket, self.candidates = bucket[order], cell[order]
+        self.count = np.bincount(bucket, minlength=self.nx * self.ny)
+        self.start = np.concatenate(([0], np.cumsum(self.count)[:-1]))
+        self.owner = np.where(self.count > 0, -2, -1)
+        single = np.flatnonzero(self.count == 1)
+        alone = self.candidates[self.start[single]]
+        covered = shapely.covers(geoms[alone], boxes[np.searchsorted(near, single)])
+        self.owner[single[covered]] = alone[covered]
+
+    def cell_index(self, geoms: np.ndarray, lon: float, lat: float) -> int:
+        """One point, without array overhead: the single-point `locate`."""
+        ix, iy = math.floor((lon - self.x0) / self.side), math.floor((lat - self.y0) / self.side)
+        if not (0 <= ix < self.nx and 0 <= iy < self.ny):
+            return -1
+        bucket = iy * self.nx + ix
+        owner = int(self.owner[bucket])
+        if owner != -2:
+            return owner
+        start = int(self.start[bucket])
+        for cell in self.candidates[start:start + int(self.count[bucket])].tolist():
+            if shapely.intersects_xy(geoms[cell], lon, lat):
+                return cell
+        return -1
+
+    def cell_indices(self, geoms: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            ix = np.floor((lon - self.x0) / self.side)
+            iy = np.floor((lat - self.y0) / self.side)
+        inside = (ix >= 0) & (ix < self.nx) & (iy >= 0) & (iy < self.ny)
+        bucket = np.where(inside, iy * self.nx + ix, 0).astype(np.int64)
+        out = np.where(inside, self.owner[bucket], -1)
+        pending = np.flatnonzero(out == -2)
+        out[pending] = -1
+        k = 0
+        while pending.size:  # the k-th candidate of each mixed bucket; the first hit is the smallest code
+            buckets = bucket[pending]
+            has = self.count[buckets] > k
+            pending, buckets = pending[has], buckets[has]
+            cells = self.candidates[self.start[buckets] + k]
+            hit = shapely.intersects_xy(geoms[cells], lon[pending], lat[pending])
+            out[pending[hit]] = cells[hit]
+            pending = pending[~hit]
+            k += 1
+        return out
+
+
 class Locator:
     def __init__(self, district: Region, cells: list[tuple[str, str, str]], streets: dict[str, str]):
         self.district_code = district.code
@@ -52,24 +139,16 @@ class Locator:
         self.codes = np.array(codes, dtype=object)
         self.communities = np.array(communities, dtype=object)
         self.streets = np.array([streets.get(c) for c in communities], dtype=object)
-        geoms = shapely.from_geojson(np.array(texts, dtype=object))
-        shapely.prepare(geoms)
-        self.tree = shapely.STRtree(geoms)
+        self.geoms = shapely.from_geojson(np.array(texts, dtype=object))
+        shapely.prepare(self.geoms)
+        self.tree = shapely.STRtree(self.geoms)
+        self.buckets = Buckets(self.geoms)
 
     def cell_indices(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """Index of the cell holding each GCJ-02 point, -1 where none does. A point on
         an edge shared by two cells goes to the one with the smaller code (cells are
-        held in code order), so answers do not depend on the tree's layout."""
-        out = np.full(len(lon), -1, dtype=np.int64)
-        for start in range(0, len(lon), _BATCH):
-            points = shapely.points(lon[start:start + _BATCH], lat[start:start + _BATCH])
-            hit_point, hit_cell = self.tree.query(points, predicate="intersects")
-            # Keep the smallest cell index per point: assign in descending order, last wins.
-            order = np.argsort(-hit_cell, kind="stable")
-            chunk = np.full(len(points), -1, dtype=np.int64)
-            chunk[hit_point[order]] = hit_cell[order]
-            out[start:start + _BATCH] = chunk
-        return out
+        held in code order), so answers do not depend on the index's layout."""
+        return self.buckets.cell_indices(self.geoms, lon, lat)
 
 
 _cache: dict[tuple[str, str], tuple[int, Locator]] = {}
@@ -120,7 +199,7 @@ def locate(session: Session, district_code: str, lon: float, lat: float, *, crs:
     """The grid cell, community and street of a point (GCJ-02 unless crs='wgs84')."""
     g_lon, g_lat = _to_gcj02(lon, lat, crs)
     found = locator_for(session, district_code)
-    index = int(found.cell_indices(g_lon, g_lat)[0])
+    index = found.buckets.cell_index(found.geoms, float(g_lon[0]), float(g_lat[0]))
     if index < 0:
         where = f"({lon}, {lat}) {crs}"
         if shapely.contains_xy(found.boundary, g_lon[0], g_lat[0]):
