@@ -31,6 +31,8 @@ CLAUSE = re.compile(
     rf"(?P<amount>{AMOUNT.pattern})(?P<rest>.*)$")
 _QUALITATIVE_VERB = re.compile(r"同步|高于|改善|提升|完成|下降|增长|降低|优化|提高|稳步")
 _FILLER = re.compile(r"^(?:其中|全年|全区|全社会的?|实现|完成|力争|确保|争取|努力|预计|年均|)+")
+# Words of work, not of a measure: a clause naming no known indicator with these is no target.
+_WORK = re.compile(r"抓好|做好|推进|实施|加快|开展|打造|推动|落实|坚持|以下|上述|方面")
 _TURN = re.compile(r"(?:为实现|为完成|为此|围绕|实现上述|完成上述|要|我们要|重点)")
 _JOINERS = re.compile(r"[和及与、]")
 # A share of an indicator (数字经济增加值占GDP比重) is not the indicator.
@@ -159,7 +161,8 @@ def read_clause(text: str, where: Source) -> list[Target] | None:
     kind, direction = _kind(verb, unit, amount.group("qualifier"))
     result = []
     for n, value in zip(names, values, strict=False):
-        if n and not indicators.lookup(n) and (len(n) > 20 or not re.search(r"[\u4e00-\u9fffA-Za-z]", n)):
+        if n and not indicators.lookup(n) and (len(n) > 20 or not re.search(r"[\u4e00-\u9fffA-Za-z]", n)
+                                               or _WORK.search(n)):
             return None
         result.append(Target(_indicator(n), n, kind, value, unit, qualifier,
                              direction, None, where))

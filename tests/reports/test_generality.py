@@ -266,3 +266,10 @@ def test_unnumbered_items_between_semicolons_when_they_are_as_many_as_announced(
 def test_the_work_after_the_targets_is_not_a_target():
     text = "主要预期目标是:地区生产总值增长6%。为实现上述目标,要突出抓好以下10个方面工作。"
     assert [(t.indicator, t.value) for t in read(text).targets] == [("gdp", 6)]
+
+
+def test_a_clause_of_work_is_unparsed_a_measure_the_registry_lacks_is_a_target():
+    reading = read("主要预期目标是:地区生产总值增长6%,要突出抓好以下10个方面工作,粮食播种面积稳定在30万亩。")
+    assert [(t.indicator, t.name, t.value, t.unit) for t in reading.targets] == [
+        ("gdp", "地区生产总值", 6, "%"), (None, "粮食播种面积", 30, "万亩")]
+    assert [u.source.text for u in reading.unparsed] == ["要突出抓好以下10个方面工作,"]
