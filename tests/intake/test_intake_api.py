@@ -46,8 +46,8 @@ def test_an_english_case_waits_for_the_operator_who_sets_the_category(live):
     assert s["not_chinese"] and not s["applied"]
     answer = operator.post(f"{V1}/cases/{made['id']}/actions/reclassify", json={"category": "0102"})
     assert answer.status_code == 200 and answer.json()["category"]["code"] == "0102", answer.text
-    handler = live.client("handler")
-    assert handler.post(f"{V1}/cases/{made['id']}/actions/reclassify", json={"category": "01"}).status_code == 403
+    supervisor = live.client("supervisor")  # sees every case, may not 改类
+    assert supervisor.post(f"{V1}/cases/{made['id']}/actions/reclassify", json={"category": "01"}).status_code == 403
     problem = operator.post(f"{V1}/cases/{made['id']}/actions/reclassify", json={"category": "no-such"})
     assert problem.status_code == 404 and problem.json()["field"] == "category"
 
