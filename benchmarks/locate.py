@@ -7,7 +7,8 @@ Figures, each the median of --runs runs, with the index already built (as in a r
 server):
 - `locate_many`: points/s for --points random points in the district's bounding box
   (about two thirds fall inside a cell);
-- `locate`: single-point calls/s through the service, each reading the grid's version;
+- `locate`: single-point calls/s through the service, each reading the grid's version
+  (one primary-key read), and the same lookups in memory (`Buckets.cell_index`);
 - address matches/s (`addresses.service.match_address`) over --addresses written forms of
   registered addresses (generate.written_form: no province or city, numerals in words,
   号楼/幢, trailers) and as many unknown ones, with the share resolved to the right cell.
@@ -35,7 +36,7 @@ from civicloop.regions import service  # noqa: E402
 from civicloop.regions.locator import locator_for  # noqa: E402
 
 console = Console()
-UNKNOWN = ("解放路{n}号", "月球背面{n}号楼", "火星小区{n}栋2单元", "北京市海淀区中关村大街{n}号", "请尽快处理{n}")
+UNKNOWN = ("人民西路{n}号", "月球背面{n}号楼", "火星小区{n}栋2单元", "北京市海淀区中关村大街{n}号", "请尽快处理{n}")
 
 
 def build(url: str, cell_area_m2: float | None) -> None:
@@ -77,6 +78,11 @@ def measure(url: str, args) -> dict:
                 service.locate(s, code, float(lon[i]), float(lat[i]))
         single = timed(args.runs, one_by_one)
 
+        def in_memory():
+            for i in singles:
+                locator.buckets.cell_index(locator.geoms, float(lon[i]), float(lat[i]))
+        memory = timed(args.runs, in_memory)
+
         rows = nameable(s, code)
         pick = random.Random(5)
         named = [pick.choice(rows) for _ in range(args.addresses)]
@@ -98,10 +104,11 @@ def measure(url: str, args) -> dict:
         "cells": cells, "points": args.points, "inside": len(inside),
         "locate_many_points_per_s": statistics.median(args.points / t for t in many),
         "locate_calls_per_s": statistics.median(len(singles) / t for t in single),
+        "single_point_in_memory_per_s": statistics.median(len(singles) / t for t in memory),
         "address_matches_per_s": statistics.median(2 * args.addresses / t for t in matching),
         "index_build_s": index_seconds, "addresses": args.addresses, "known_resolved_right": right, "known_resolved_wrong": wrong,
         "unknown_resolved": sum(m.resolved for m in results["unknown"]),
-        "runs": {"locate_many_s": many, "locate_s": single, "match_s": matching},
+        "runs": {"locate_many_s": many, "locate_s": single, "in_memory_s": memory, "match_s": matching},
     }
 
 
@@ -109,14 +116,14 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     common.add_common_arguments(parser)
     parser.add_argument("--points", type=int, default=1_000_000)
-    parser.add_argument("--singles", type=int, default=5_000, help="points located one call each")
+    parser.add_argument("--singles", type=int, default=20_000, help="points located one call each")
     parser.add_argument("--addresses", type=int, default=5_000, help="written addresses matched (and as many unknown)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--cell-area", type=float, default=None, help="grid cell area in m² (default 10,000)")
     args = parser.parse_args(argv)
     dbs, info = common.start(args, console)
     table = Table(title=f"{common.DISTRICT} 武昌区: location, median of {args.runs} runs")
-    for column in ("database", "cells", "locate_many points/s", "locate calls/s", "address matches/s",
+    for column in ("database", "cells", "locate_many points/s", "locate calls/s", "in memory /s", "address matches/s",
                    "right / wrong / unknown resolved"):
         table.add_column(column, justify="right")
     for db in dbs:
@@ -130,7 +137,8 @@ def main(argv=None) -> int:
         result.update(machine=info, commit=common.git_commit(), database=db)
         common.write_result(f"locate-{db}", result, args.results)
         table.add_row(db, f"{result['cells']:,}", f"{result['locate_many_points_per_s']:,.0f}",
-                      f"{result['locate_calls_per_s']:,.0f}", f"{result['address_matches_per_s']:,.0f}",
+                      f"{result['locate_calls_per_s']:,.0f}", f"{result['single_point_in_memory_per_s']:,.0f}",
+                      f"{result['address_matches_per_s']:,.0f}",
                       f"{result['known_resolved_right']:,} / {result['known_resolved_wrong']} / "
                       f"{result['unknown_resolved']}")
     console.print(table)

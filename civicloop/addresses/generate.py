@@ -143,7 +143,8 @@ def generate(session: Session, district_code: str, full_name: str, *, seed: int 
 
         estates = []
         root = _community_root(display)
-        if len(root) >= 2 and not root.endswith(("路", "街", "巷", "道")) and names.estate_clear(root):
+        if len(root) >= 2 and not root.isascii() and not root.endswith(("路", "街", "巷", "道")) \
+                and names.estate_clear(root):
             estates.append(names.add_estate(root if root.endswith(ESTATE_ENDINGS) else root + "小区"))
         while len(estates) < rng.randint(*ESTATES_PER_COMMUNITY):
             estates.append(names.estate())

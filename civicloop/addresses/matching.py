@@ -148,7 +148,8 @@ class AddressIndex:
                 self.by_estate[e.estate].append(e.id)
             if e.building:
                 self.by_community_building[(e.community_code, e.building)].append(e.id)
-        self.estate_names = list(self.by_estate)
+        # Names with no Chinese character (701) would be read in any number: not searched for.
+        self.estate_names = [name for name in self.by_estate if _CJK.search(name)]
         self.estates = _alternation(self.estate_names)
         self.roads = _alternation(e.road for e in entries)
         self.doors = re.compile(f"({self.roads.pattern})([0-9]+(?:-[0-9]+)?)号") if self.roads else None
