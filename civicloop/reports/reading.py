@@ -16,7 +16,6 @@ from typing import Literal
 # growth: a rate of change (增长8%, 下降3.2%); level: an amount to reach (达到581亿元);
 # ceiling / floor: a bound (控制在4%以内 / 不低于…); qualitative: no figure (与经济增长同步).
 TargetKind = Literal["growth", "level", "ceiling", "floor", "qualitative"]
-Section = Literal["review", "plan", "other"]
 
 
 @dataclass(frozen=True)
