@@ -46,6 +46,7 @@ _COMMUNITY_ENDINGS = ("社区居民委员会", "社区居委会", "居民委员�
 _UNKNOWN_ROAD = re.compile(r"([\u3400-\u9fff0-9]{1,10}?(?:大道|大街|路|街|巷|道))([0-9]+(?:-[0-9]+)?)号")
 _NAME_GOES_ON = re.compile(r"[\u3400-\u9fff]")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_ROOM, _UNIT, _BUILDING = re.compile(r"([0-9]+)室"), re.compile(r"([0-9]+)单元"), re.compile(r"([0-9]+|[a-z])栋")
 
 
 @dataclass(frozen=True)
@@ -193,11 +194,11 @@ class AddressIndex:
             parts.street = self.street_names[m.group(0)]
         if m := take(self.communities):
             parts.community = self.community_names[m.group(0)]
-        if m := take(re.compile(r"([0-9]+)室")):
+        if m := take(_ROOM):
             parts.room = number_key(m.group(1))
-        if m := take(re.compile(r"([0-9]+)单元")):
+        if m := take(_UNIT):
             parts.unit = number_key(m.group(1))
-        if m := take(re.compile(r"([0-9]+|[a-z])栋")):
+        if m := take(_BUILDING):
             parts.building = number_key(m.group(1))
         if m := take(self.doors):
             parts.road, parts.door_number = m.group(1), number_key(m.group(2))
