@@ -40,6 +40,9 @@ CENTRE_SAMPLE = 200  # reports of a topic read to find its most central title
 BUCKETS = 1 << 20    # hashed bigram columns; collisions are rare among the bigrams of a block
 REFERENCE = PACKAGE_DIR / "data" / "hot-messages.csv"
 MIN_REPORTS = 2
+# One post that a hundred people back is a hot issue of its own (a single report is no
+# topic otherwise: one person's matter, however urgent, is the case queue's).
+SUPPORT_ALONE = 100
 AREA = "area:"       # block keys of communities, beside the place names
 _LEAD = re.compile(r"^(?:投诉|反映|反应|举报|关于|建议|咨询|请问|求助|强烈|坚决|再次|我要|希望)+")
 _EDGE = re.compile(r"^[\s\W_]+|[\s\W_]+$")
@@ -77,7 +80,8 @@ def group(reports: list[Report], *, now: dt.datetime | None = None, half_life_da
           threshold: float = THRESHOLD, estate_threshold: float = ESTATE_THRESHOLD, link_days: float = LINK_DAYS,
           min_reports: int = MIN_REPORTS,
           progress: Callable[[int, int], None] | None = None) -> list[Topic]:
-    """Topics of at least `min_reports` reports, hottest first. `now` is when heat is
+    """Topics of at least `min_reports` reports, or a single one that SUPPORT_ALONE people
+    back (likes − dislikes), hottest first. `now` is when heat is
     judged (default: the last report); `progress(done, total)` is told as blocks are compared."""
     if not reports:
         return []
@@ -107,7 +111,8 @@ def group(reports: list[Report], *, now: dt.datetime | None = None, half_life_da
         members.setdefault(int(label), []).append(index)
     now = now or max(r.at for r in reports)
     topics = [_topic(reports, found, keysets, primary, vectors, indices, now, half_life_days)
-              for indices in members.values() if len(indices) >= min_reports]
+              for indices in members.values()
+              if len(indices) >= min_reports or _support(reports, indices) >= SUPPORT_ALONE]
     return sorted(topics, key=lambda t: (-t.heat.index, -len(t.refs), t.refs[0]))
 
 
@@ -219,6 +224,10 @@ def _links(vectors: csr_matrix, blocks: list[tuple[str, list[int]]], seconds: np
     return links
 
 
+def _support(reports: list[Report], indices: list[int]) -> int:
+    return sum(reports[i].likes - reports[i].dislikes for i in indices)
+
+
 def _keys_of(indices: list[int], keysets: list[set[str]], primary: list[set[str]]) -> list[str]:
     """The places a group's reports share (named by two or more), its own place first: the
     one most reports are about (their primary places count twice), an estate before a road
@@ -293,7 +302,7 @@ def _topic(reports: list[Report], found: list[list[placenames.Place]], keysets: 
     reporters = len({r.reporter or r.ref for r in group_reports})
     grids = len({r.grid for r in group_reports if r.grid})
     measured = heat(reports=len(indices), reporters=reporters,
-                    support=sum(r.likes - r.dislikes for r in group_reports), grids=grids,
+                    support=_support(reports, indices), grids=grids,
                     span_days=(last - first).total_seconds() / 86400,
                     age_days=(now - last).total_seconds() / 86400, half_life_days=half_life_days)
     prefix = district_name if district_name and place and not place.startswith(district_name) else ""

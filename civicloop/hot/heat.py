@@ -2,7 +2,7 @@
 them, how far it spreads, how long it lasts and how fresh it is. docs/hot.md says why.
 
     volume  = reporters + ½ × (reports − reporters)   a second report by one person counts half
-    base    = log2(1 + volume) + ½·log2(1 + support) + ½·log2(grids) + ¼·log2(1 + span_days)
+    base    = log2(1 + volume) + 0.3·log2(1 + support) + ½·log2(grids) + ¼·log2(1 + span_days)
     heat    = 10 × base × ½^(age_days / half_life_days)      (no decay without a half-life)
 
 support = Σ likes − Σ dislikes of the reports (0 when negative or where there are none);
@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-SUPPORT_WEIGHT = 0.5
+SUPPORT_WEIGHT = 0.3
 SPREAD_WEIGHT = 0.5
 SPAN_WEIGHT = 0.25
 REPEAT_WEIGHT = 0.5

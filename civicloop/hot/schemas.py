@@ -9,7 +9,7 @@ from civicloop.api.schemas import ApiModel
 
 
 class HeatOut(ApiModel):
-    """The parts of the heat index (docs/hot.md): index = 10 × (log2(1 + volume) + ½·log2(1 +
+    """The parts of the heat index (docs/hot.md): index = 10 × (log2(1 + volume) + 0.3·log2(1 +
     support) + ½·log2(grids) + ¼·log2(1 + span_days)) × ½^(age_days / days)."""
     index: float
     reports: int = Field(description="cases in the topic")
