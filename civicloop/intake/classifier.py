@@ -350,9 +350,11 @@ def train(examples: Sequence[Example], *, progress: Progress = _silent, calibrat
         correct = probabilities.argmax(axis=1) == truth
         threshold = choose_threshold(confidence, correct)
         above = confidence >= threshold
+        in_top = (np.argsort(-probabilities, axis=1)[:, :TOP] == truth[:, None]).any(axis=1)
         meta["out_of_fold"] = {"accuracy": float(correct.mean()), "threshold": threshold,
                                "accuracy_above": float(correct[above].mean()) if above.any() else None,
-                               "share_above": float(above.mean())}
+                               "share_above": float(above.mean()),
+                               "top_below": float(in_top[~above].mean()) if (~above).any() else None}
     progress("the model on every example", FOLDS + 1 if calibrate else 1, FOLDS + 2 if calibrate else 2)
     parts = body, head, _svm(features, examples)
     meta["seconds"] = round(time.perf_counter() - started, 1)

@@ -56,7 +56,8 @@ def train(
                   f"{classifier.meta['seconds']:.1f} s, scikit-learn {classifier.meta['sklearn']}")
     console.print(f"held-out accuracy {oof['accuracy']:.3f}; filled in automatically at confidence ≥ "
                   f"{classifier.threshold:.2f}: {oof['share_above']:.0%} of messages, "
-                  f"{oof['accuracy_above']:.1%} of them right")
+                  f"{oof['accuracy_above']:.1%} of them right; below it the right class is among the "
+                  f"top {model.TOP} for {oof['top_below']:.0%}")
     console.print(f"written to {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
