@@ -93,18 +93,13 @@ def group(reports: list[Report], *, now: dt.datetime | None = None, half_life_da
     # when its title names none, the first ones of its text.
     primary = [{p.key for p in (a or b[:PRIMARY_IN_TEXT])} for a, b in zip(titled, in_text)]
     vectors = _vectors(reports, found)
-    blocks = _blocks(keysets)
     seconds = np.array([r.at.timestamp() for r in reports])
     estates = [frozenset(p.key for p in places if placenames.is_estate(p.key)) for places in found]
     thresholds, window = (threshold, estate_threshold), link_days * 86400.0
-    links = _links(vectors, blocks, seconds, estates, primary, thresholds, window, progress)
+    rows, cols = _links(vectors, _blocks(keysets, primary), seconds, estates, thresholds, window, progress)
     n = len(reports)
-    if links:
-        rows, cols = np.array(links, dtype=np.int64).T
-        graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n, n))
-        _, labels = connected_components(graph, directed=False)
-    else:
-        labels = np.arange(n)
+    graph = coo_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
     labels = _merge_alike(labels, vectors, keysets, primary, seconds, thresholds, window)
     members: dict[int, list[int]] = {}
     for index, label in enumerate(labels):
@@ -165,63 +160,78 @@ def bigram_tfidf(docs: list[str], reference: tuple[int, np.ndarray] | None = Non
     return normalize(counts, copy=False)
 
 
-def _blocks(keysets: list[set[str]]) -> list[tuple[str, list[int]]]:
+Block = tuple[str, np.ndarray, np.ndarray]  # place key, its reports, whether each is about it
+
+
+def _blocks(keysets: list[set[str]], primary: list[set[str]]) -> list[Block]:
     by_key: dict[str, list[int]] = {}
     for index, keys in enumerate(keysets):
         for key in keys:
             by_key.setdefault(key, []).append(index)
-    return [(key, indices) for key, indices in by_key.items() if len(indices) > 1]
+    return [(key, np.array(indices), np.array([key in primary[i] for i in indices]))
+            for key, indices in by_key.items() if len(indices) > 1]
 
 
-def _packs(blocks: list[tuple[str, list[int]]], seconds: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(reports, the block of each) to compare at once: small blocks packed together up to
-    PACK reports (one product of a few hundred rows costs less than a hundred tiny ones),
-    a block larger than MAX_BLOCK in time order, in slices that overlap by half."""
-    packs, reports, labels = [], [], []
-    for label, (_, block) in enumerate(blocks):
+def _packs(blocks: list[Block], seconds: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(reports, the block of each, whether each is about its block) to compare at once:
+    small blocks packed together up to PACK reports (one product of a few hundred rows
+    costs less than a hundred tiny ones), a block larger than MAX_BLOCK in time order, in
+    slices that overlap by half."""
+    packs, pending = [], []
+
+    def flush():
+        if pending:
+            packs.append(tuple(np.concatenate(parts) for parts in zip(*pending)))
+            pending.clear()
+
+    size = 0
+    for label, (_, block, own) in enumerate(blocks):
         if len(block) > PACK:
-            ordered = sorted(block, key=lambda i: seconds[i]) if len(block) > MAX_BLOCK else block
+            order = np.argsort(seconds[block], kind="stable") if len(block) > MAX_BLOCK else np.arange(len(block))
             step = MAX_BLOCK // 2
-            for start in range(0, max(len(ordered) - step, 1), step):
-                piece = ordered[start:start + MAX_BLOCK]
-                packs.append((np.array(piece), np.full(len(piece), label)))
+            for start in range(0, max(len(block) - step, 1), step):
+                piece = order[start:start + MAX_BLOCK]
+                packs.append((block[piece], np.full(len(piece), label), own[piece]))
             continue
-        if len(reports) + len(block) > PACK:
-            packs.append((np.array(reports), np.array(labels)))
-            reports, labels = [], []
-        reports += block
-        labels += [label] * len(block)
-    if reports:
-        packs.append((np.array(reports), np.array(labels)))
+        if size + len(block) > PACK:
+            flush()
+            size = 0
+        pending.append((block, np.full(len(block), label), own))
+        size += len(block)
+    flush()
     return packs
 
 
-def _links(vectors: csr_matrix, blocks: list[tuple[str, list[int]]], seconds: np.ndarray,
-           estates: list[frozenset[str]], primary: list[set[str]], thresholds: tuple[float, float], window: float,
-           progress: Callable[[int, int], None] | None) -> list[tuple[int, int]]:
+def _links(vectors: csr_matrix, blocks: list[Block], seconds: np.ndarray, estates: list[frozenset[str]],
+           thresholds: tuple[float, float], window: float,
+           progress: Callable[[int, int], None] | None) -> tuple[np.ndarray, np.ndarray]:
     """Pairs of one block alike enough and close enough in time. The looser threshold of
     an estate holds for two reports that are both about it (it is among their primary
     places), not for two that list it among the estates along a road. On a road or in a
     street, two reports that each name an estate, and not the same one, are about two places."""
-    in_estate = np.array([placenames.is_estate(key) for key, _ in blocks])
-    keys = [key for key, _ in blocks]
+    in_estate = np.array([placenames.is_estate(key) for key, _, _ in blocks])
+    names_estate = np.array([bool(e) for e in estates])
     packs = _packs(blocks, seconds)
-    links: list[tuple[int, int]] = []
-    for done, (index, label) in enumerate(packs, start=1):
+    firsts, seconds_of_pairs = [np.empty(0, dtype=np.int64)], [np.empty(0, dtype=np.int64)]
+    for done, (index, label, own) in enumerate(packs, start=1):
         sub = vectors[index]
         similar = (sub @ sub.T).tocoo()
         row, col, value = similar.row, similar.col, similar.data
-        own = np.array([keys[b] in primary[i] for i, b in zip(index.tolist(), label.tolist())])
         estate = in_estate[label[row]] & own[row] & own[col]
         keep = (row < col) & (label[row] == label[col]) & (value >= np.where(estate, thresholds[1], thresholds[0]))
         first, second, estate = index[row[keep]], index[col[keep]], estate[keep]
         near = np.abs(seconds[first] - seconds[second]) <= window
-        first, second, estate = first[near].tolist(), second[near].tolist(), estate[near].tolist()
-        links.extend((a, b) for a, b, same_estate in zip(first, second, estate)
-                     if same_estate or not (estates[a] and estates[b] and estates[a].isdisjoint(estates[b])))
+        first, second, estate = first[near], second[near], estate[near]
+        # Only pairs of a road or street block where both name estates need a look each.
+        doubt = ~estate & names_estate[first] & names_estate[second]
+        if doubt.any():
+            doubt[doubt] = [estates[a].isdisjoint(estates[b])
+                            for a, b in zip(first[doubt].tolist(), second[doubt].tolist())]
+        firsts.append(first[~doubt])
+        seconds_of_pairs.append(second[~doubt])
         if progress is not None:
             progress(done, len(packs))
-    return links
+    return np.concatenate(firsts), np.concatenate(seconds_of_pairs)
 
 
 def _support(reports: list[Report], indices: list[int]) -> int:

@@ -81,7 +81,10 @@ _WORDS = _alternation(PLACE_WORDS)
 _NAME = re.compile(f"{NAME_CHARS}{{2,10}}(?:{_WORDS})"
                    f"|{NAME_CHARS}{{2,8}}?(?=[0-9一二三四五六七八九十]+(?:栋|期|号楼|幢|单元)|开发商|物业|项目|楼盘|售楼)")
 _CONTAINED = re.compile(f".{{2,}}?(?:{_alternation(CONTAINERS)})(?=.{{2}})")
-_PLACE_WORD_AT_END = re.compile(f"(?:{_WORDS})$")
+_CONTAINER_CHARS = frozenset("".join(CONTAINERS))
+_WORDS_BY_LAST = {last: tuple(w for w in PLACE_WORDS if w[-1] == last) for last in {w[-1] for w in PLACE_WORDS}}
+# A piece without one of these characters holds no name (most pieces: a quick test first).
+_NAME_ENDS = frozenset(_WORDS_BY_LAST) | frozenset("栋期楼幢元商业目盘")
 KEY_BODY = 3  # characters before the place word that a key keeps: brands and leftovers differ
 
 
@@ -109,14 +112,16 @@ def place_key(name: str) -> str:
         if name.endswith(word) and len(rest) >= 3:
             name = rest
             break
-    word = _PLACE_WORD_AT_END.search(name)
+    word = next((w for w in _WORDS_BY_LAST.get(name[-1], ()) if name.endswith(w)), None)
     if word is None:
         return name[-KEY_BODY - 1:]
-    return name[: word.start()][-KEY_BODY:] + word.group()
+    return name[: -len(word)][-KEY_BODY:] + word
 
 
 def _parts(name: str) -> list[str]:
     """劳动东路魅力之城小区 → 劳动东路, 魅力之城小区; 暮云街道丽发新城 → 暮云街道, 丽发新城."""
+    if not _CONTAINER_CHARS.intersection(name[2:-2]):
+        return [name]
     parts, rest = [], name
     while (found := _CONTAINED.match(rest)) is not None:
         parts.append(found.group())
@@ -128,7 +133,7 @@ def find_places(text: str) -> list[Place]:
     """The places a text names, in order of first mention, each once."""
     seen: dict[str, Place] = {}
     for piece in _BREAK.split(text):
-        if len(piece) < 2:
+        if len(piece) < 3 or _NAME_ENDS.isdisjoint(piece):
             continue
         for found in _NAME.finditer(piece):
             for name in _parts(found.group()):
