@@ -29,7 +29,7 @@ def _terms(text: str, *, for_query: bool) -> list[str]:
         elif len(run) == 1:
             out.append(run)
         else:
-            pairs = [run[i:i + 2] for i in range(len(run) - 1)]
+            pairs = list(map(str.__add__, run, run[1:]))  # run[i] + run[i + 1], in C
             out.extend(pairs if for_query else list(run) + pairs)
     return out
 
