@@ -28,10 +28,11 @@ from civicloop.users.service import actor_for_username
 
 DISTRICT = "420106"
 REPORT = PACKAGE_DIR / "data" / "work-report-420106.txt"
-# (a word of the item's text, the key of the bureau that leads it), first match wins.
+# (a word of the item's text, the key of the bureau that leads it): the first match wins,
+# so the particular words come before 社区, which many items mention.
 KEYWORD_LEADS = (("财政", "czj"), ("消费", "swj"), ("生产总值", "fgj"), ("节能", "fgj"), ("污染", "sthj"),
-                 ("收入", "rsj"), ("就业", "rsj"), ("养老", "mzj"), ("老年", "mzj"), ("困难", "mzj"),
-                 ("社区", "mzj"), ("绿化", "ylj"), ("文体", "wlj"), ("道路", "zfcx"), ("居住", "zfcx"))
+                 ("文体", "wlj"), ("绿化", "ylj"), ("就业", "rsj"), ("养老", "mzj"), ("老年", "mzj"),
+                 ("道路", "zfcx"), ("居住", "zfcx"), ("困难", "mzj"), ("收入", "rsj"), ("社区", "mzj"))
 
 
 def play_year(engine: Engine, end: dt.datetime, seed: int) -> dict[str, int]:
@@ -69,12 +70,14 @@ def play_year(engine: Engine, end: dt.datetime, seed: int) -> dict[str, int]:
 
 def _plan_and_report(s, item, handler: Actor, leader: Actor, rng: random.Random, planned: dt.datetime,
                      today: dt.date) -> None:
-    """Milestones at the ends of Q1–Q3 (a quarter of the quantity each, when there is one),
-    then a report near each month's end, at a pace of its own."""
+    """Milestones at the ends of Q1–Q3, then a report near each month's end, at a pace of
+    its own. An amount to build (46 个) is counted up a quarter a quarter; a rate (增长12%)
+    is reported as the year so far, and its milestones are met by the reports that name them."""
+    counted = item.quantity is not None and item.unit != "%"
     quarters = [q for q in (1, 2, 3) if dt.date(item.year, q * 3, 28) <= item.due]
     ids = [service.add_milestone(s, item.id, actor=leader, now=planned, due=f"Q{q}",
-                                 what=f"完成全年任务的{q * 25}%" if item.quantity else f"第{q}季度工作推进",
-                                 target_quantity=round(item.quantity * q / 4, 1) if item.quantity else None).id
+                                 what=f"完成全年任务的{q * 25}%" if counted else f"第{q}季度推进情况分析",
+                                 target_quantity=round(item.quantity * q / 4, 1) if counted else None).id
            for q in quarters]
     pace = rng.uniform(0.75, 1.3)
     for month in range(2, 13):
@@ -82,11 +85,17 @@ def _plan_and_report(s, item, handler: Actor, leader: Actor, rng: random.Random,
         if on > today or rng.random() < 0.2:
             continue
         share = min(1.0, pace * month / 12)
-        quantity = round(item.quantity * share, 1) if item.quantity else None
+        if counted:
+            quantity, text = round(item.quantity * share, 1), f"已完成全年任务的{share:.0%}"
+        elif item.quantity is not None:
+            quantity = round(item.quantity * min(pace, 1.1), 1)
+            text = f"1—{month}月累计增长{quantity:g}%"
+        else:
+            quantity, text = None, f"已完成全年任务的{share:.0%}"
         finished = [m for q, m in zip(quarters, ids) if q * 3 <= month and share >= q / 4]
         service.report_progress(s, item.id, actor=handler, now=dt.datetime.combine(on, dt.time(16)), reported_on=on,
-                                text=f"已完成全年任务的{share:.0%}", quantity=quantity,
-                                milestone_id=finished[-1] if finished and item.quantity is None else None,
-                                completed=share >= 1.0)
-        if share >= 1.0:
+                                text=text, quantity=quantity, milestone_id=None if counted or not finished else finished[-1],
+                                # a target is in only with the year's figure; a commitment when it is all done
+                                completed=month == 12 if item.kind == "target" else share >= 1.0 and not counted)
+        if counted and share >= 1.0:
             break

@@ -64,6 +64,9 @@ class ItemView:
     created_on: dt.date
     due: dt.date
     quantity: float | None = None
+    # A commitment's quantity is delivered by adding up (30 个 built); a target's (增长12%) is
+    # a rate or level the year is judged on at its end, so reaching it early is not done.
+    cumulative: bool = True
     dropped_on: dt.date | None = None
     drop_reason: str | None = None
     milestones: tuple[MilestoneView, ...] = ()
@@ -102,8 +105,8 @@ def derive(item: ItemView, as_of: dt.date) -> Verdict:
     """The item's status as of the end of `as_of`: the first rule that applies wins.
 
     1. dropped on or before the date                          → dropped (with its reason)
-    2. a report says the item is complete, or the quantity
-       reported reaches the promised quantity                 → done
+    2. a report says the item is complete, or (a commitment)
+       the quantity reported reaches the promised quantity    → done
     3. the item's own due date has passed                     → late
     4. a milestone's due date has passed and it is not met    → late
     5. a milestone is due within RISK_DAYS and not met        → at risk
@@ -118,7 +121,7 @@ def derive(item: ItemView, as_of: dt.date) -> Verdict:
     finished = next((p for p in reports if p.completed), None)
     if finished is not None:
         return Verdict(Status.DONE, f"{finished.reported_on} 报告已完成", achieved)
-    if item.quantity is not None and achieved is not None and achieved >= item.quantity:
+    if item.cumulative and item.quantity is not None and achieved is not None and achieved >= item.quantity:
         return Verdict(Status.DONE, f"已完成 {_fmt(achieved)}，达到承诺的 {_fmt(item.quantity)}", achieved)
     if as_of > item.due:
         return Verdict(Status.LATE, f"已过完成期限 {item.due}，尚未完成", achieved)

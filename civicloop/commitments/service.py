@@ -340,7 +340,7 @@ def views(session: Session, items: list[TrackedItem]) -> dict[int, rules.ItemVie
                                  .where(Supervision.item_id.in_(chunk))):
             by_item[s.item_id]["s"].append(rules.SupervisionView(s.created_at.date(), s.due))
     return {item.id: rules.ItemView(
-        created_on=item.created_at.date(), due=item.due, quantity=item.quantity,
+        created_on=item.created_at.date(), due=item.due, quantity=item.quantity, cumulative=item.kind == "commitment",
         dropped_on=item.dropped_at.date() if item.dropped_at else None, drop_reason=item.drop_reason,
         milestones=tuple(by_item[item.id]["m"]), progress=tuple(by_item[item.id]["p"]),
         supervisions=tuple(by_item[item.id]["s"])) for item in items}

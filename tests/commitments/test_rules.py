@@ -101,6 +101,16 @@ def test_unanswered_supervision_puts_an_item_at_risk_until_a_report_comes():
     assert derive(answered, D(2026, 7, 11)).status is Status.ON_TRACK
 
 
+def test_a_target_reached_early_is_not_done_until_a_report_says_the_year_is_in():
+    growth = ItemView(created_on=D(2026, 1, 10), due=D(2026, 12, 31), quantity=12, cumulative=False,
+                      progress=(ProgressView(D(2026, 5, 25), 12.4),))
+    verdict = derive(growth, D(2026, 6, 1))
+    assert verdict.status is Status.ON_TRACK and verdict.achieved == 12.4
+    final = ProgressView(D(2026, 12, 31), 12.6, completed=True)
+    assert derive(ItemView(**{**growth.__dict__, "progress": growth.progress + (final,)}), D(2027, 1, 5)).status \
+        is Status.DONE
+
+
 def test_an_item_without_milestones_is_judged_by_its_due_date_and_silence():
     item = ItemView(created_on=D(2026, 1, 1), due=D(2026, 6, 30), quantity=None,
                     progress=(ProgressView(D(2026, 6, 1), None),))
