@@ -39,8 +39,12 @@ def list_(status: str | None = typer.Option(None, help=", ".join(STATUSES)),
 def send(sender: str = typer.Option("log", help="How to send: " + ", ".join(service.SENDERS)
                                     + " (the only one today: writes each message to the log)"),
          limit: int = typer.Option(1000, min=1, help="Send at most this many")) -> None:
-    """Send the pending notifications, oldest first, and mark each sent (or failed)."""
+    """Send the pending notifications, oldest first, and mark each sent (or failed). The log
+    sender writes each message as a JSON line on standard error, the phone masked."""
+    from civicloop.ops import logs
+
     chosen = service.sender_named(sender)
+    logs.configure(access_log=False)
     with transaction() as session:
         waiting = min(limit, session.scalar(select(func.count()).select_from(Notification)
                                             .where(Notification.status == "pending")))

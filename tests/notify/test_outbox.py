@@ -55,6 +55,7 @@ def test_send_marks_sent_and_the_log_shows_no_phone(world, caplog):
     for at in (MONDAY, MONDAY + dt.timedelta(minutes=5)):
         world.act(world.create(at=at).id, "register", "dispatcher", at)
     caplog.set_level(logging.INFO, logger="civicloop.notify")
+    logging.getLogger("civicloop.notify").addHandler(caplog.handler)  # whether or not civicloop's propagate
     sent_at = MONDAY + dt.timedelta(hours=1)
     with transaction(world.engine) as s:
         result = service.send_pending(s, service.sender_named("log"), now=sent_at, limit=1)
@@ -103,6 +104,9 @@ def test_bad_arguments_name_the_field(world):
 
 def test_the_commands_list_masked_and_send(world, monkeypatch):
     monkeypatch.setattr(notify_cli, "transaction", lambda: transaction(world.engine))
+    root = logging.getLogger("civicloop")  # `send` sets up civicloop's JSON log lines: undone after
+    for attribute in ("handlers", "propagate", "level"):
+        monkeypatch.setattr(root, attribute, getattr(root, attribute) if attribute != "handlers" else list(root.handlers))
     case = world.create()
     world.act(case.id, "register", "dispatcher", MONDAY)
     listed = runner.invoke(cli.app, ["notify", "list", "--case", case.number], env={"COLUMNS": "200"})
@@ -110,6 +114,8 @@ def test_the_commands_list_masked_and_send(world, monkeypatch):
     assert "138****5678" in listed.output and PHONE not in listed.output and "待发送" in listed.output
     sent = runner.invoke(cli.app, ["notify", "send"])
     assert sent.exit_code == 0 and "已发送 1 条" in sent.output, sent.output
+    assert '"logger": "civicloop.notify"' in sent.output and "138****5678" in sent.output  # the log line, on stderr
+    assert PHONE not in sent.output
     assert outbox(world)[0].status == "sent"
     assert "已发送" in runner.invoke(cli.app, ["notify", "list", "--status", "sent"], env={"COLUMNS": "200"}).output
     wrong = runner.invoke(cli.app, ["notify", "send", "--sender", "pigeon"])
