@@ -116,7 +116,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     common.add_common_arguments(parser)
     parser.add_argument("--points", type=int, default=1_000_000)
-    parser.add_argument("--singles", type=int, default=20_000, help="points located one call each")
+    parser.add_argument("--singles", type=int, default=2_000, help="points located one call each")
     parser.add_argument("--addresses", type=int, default=5_000, help="written addresses matched (and as many unknown)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--cell-area", type=float, default=None, help="grid cell area in m² (default 10,000)")
