@@ -30,7 +30,7 @@ def test_schemathesis_finds_no_server_error_on_commitments(live, role, tmp_path)
                "--header", f"Authorization: {token}", "--generation-database", "none", "--seed", "20261122",
                "--no-color", "--workers", "2", "--suppress-health-check", "all",
                "--include-path-regex", "^/api/v1/commitments"]
-    run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=900)
+    run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=900, check=False)
     report = run.stdout[-6000:]
     assert run.returncode == 0, report
     assert "Tested:" in report and " 0 " not in report.split("Tested:")[1].splitlines()[0], report

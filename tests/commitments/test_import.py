@@ -85,3 +85,35 @@ def test_what_is_no_report_is_refused_and_nothing_written(tracking):
     assert refused.value.field == "lead_department"
     with transaction(tracking.engine) as s:
         assert s.scalar(select(func.count()).select_from(TrackedItem)) == 0
+
+
+def test_the_command_reads_a_gb18030_file_and_refuses_one_that_is_no_text(tracking, tmp_path, database_url,
+                                                                          monkeypatch):
+    from typer.testing import CliRunner
+
+    from civicloop.cli import app
+    from civicloop.settings import get_settings
+    from civicloop.users.models import User
+    with transaction(tracking.engine) as s:
+        s.add(User(username="leader", name="李区长", role="supervisor"))
+    gb = tmp_path / "武昌区政府工作报告.txt"
+    gb.write_bytes(REPORT.read_bytes().decode("utf-8").encode("gb18030"))
+    scan = tmp_path / "scan.txt"
+    scan.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 20)
+    monkeypatch.setenv("CIVICLOOP_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        done = runner.invoke(app, ["commitments", "import", str(gb), "--district", "420106", "--lead", "zj",
+                                   "--as", "leader", "--at", "2013-01-05T09:00"])
+        assert done.exit_code == 0, done.output
+        reading = read_bytes(gb.read_bytes(), gb.name)
+        made = len(reading.targets) + len(reading.commitments)
+        assert f"2013年: 新建跟踪事项 {made} 项（目标 {len(reading.targets)}、实事 {len(reading.commitments)}）" \
+            in done.output
+        refused = runner.invoke(app, ["commitments", "import", str(scan), "--district", "420106", "--lead", "zj",
+                                      "--as", "leader"])
+        assert refused.exit_code != 0 and isinstance(refused.exception, CivicloopError)
+    finally:
+        get_settings.cache_clear()
+    assert len(items(tracking)) == made and items(tracking)[0].title == target_title(reading.targets[0])
