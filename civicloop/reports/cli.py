@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from civicloop.reports import compare as comparing
 from civicloop.reports import indicators, service
 from civicloop.reports.numbers import POST_QUALIFIER
 from civicloop.reports.reading import ReportReading
@@ -120,3 +121,57 @@ def evaluate(gold: Annotated[Path, typer.Option("--gold", help="folder of gold f
             console.print(f"{f.name}: target not found: {missed}")
         for missed in f.missed_commitments:
             console.print(f"{f.name}: 实事 not found: {missed}")
+
+
+def _show_comparison(comparison: comparing.Comparison) -> None:
+    for warning in comparison.warnings:
+        console.print(f"[yellow]提示[/yellow]: {warning}")
+    counts = comparison.counts()
+    console.print(f"[bold]{comparing.title(comparison)}[/bold]  目标：完成 {counts['met']}，未完成 {counts['missed']}，"
+                  f"不可比 {counts['not_comparable']}，未见完成数 {counts['no_figure']}；实事：已完成 {counts['done']}，"
+                  f"部分完成 {counts['partly']}，未提及 {counts['not_mentioned']}")
+    for caption, columns, rows in (("主要预期目标", comparing.TARGET_COLUMNS, comparing.target_rows(comparison)),
+                                   ("实事", comparing.COMMITMENT_COLUMNS, comparing.commitment_rows(comparison))):
+        table = Table(title=f"{caption} ({len(rows)})", title_justify="left")
+        for column in columns:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+
+
+XlsxOption = Annotated[Path | None, typer.Option("--xlsx", help="also write the table to this Excel file")]
+
+
+@app.command("compare")
+def compare_(this_year: Annotated[Path, typer.Argument(help="the report that set the targets")],
+             next_year: Annotated[Path | None, typer.Argument(help="the next year's report, which reviews them")] = None,
+             tracked: Annotated[bool, typer.Option("--tracked", help="against the items tracked in the database "
+                                                                      "instead of a next report")] = False,
+             district: Annotated[str | None, typer.Option(help="district code, with --tracked")] = None,
+             year: Annotated[int | None, typer.Option(help="the tracked year, with --tracked (default: the "
+                                                           "report's plan year)")] = None,
+             xlsx: XlsxOption = None, format: FormatOption = Format.text) -> None:
+    """Each target against its achieved figure (met / missed / not comparable) and each 实事
+    against what the next report's review says of it (done / partly / not mentioned)."""
+    if tracked:
+        from civicloop.db import transaction
+        from civicloop.reports import annual
+
+        if district is None:
+            raise typer.BadParameter("give --district with --tracked", param_hint="--district")
+        with transaction() as session:
+            comparison = annual.compare_tracked(session, service.read_file(this_year), district_code=district,
+                                                year=year)
+    else:
+        if next_year is None:
+            raise typer.BadParameter("give the next year's report, or --tracked", param_hint="NEXT_YEAR")
+        comparison = service.compare_files(this_year, next_year)
+    if xlsx is not None:
+        comparing.workbook(comparison).save(xlsx)
+    if format is Format.json:
+        typer.echo(json.dumps(comparison.to_dict(), ensure_ascii=False, indent=1))
+        return
+    _show_comparison(comparison)
+    if xlsx is not None:
+        console.print(f"written {xlsx}")

@@ -13,12 +13,21 @@ from pydantic import ValidationError
 
 from civicloop.errors import InvalidInput, NotFound, TooLarge
 from civicloop.reports import indicators
-from civicloop.reports.reader import read_bytes
+from civicloop.reports.compare import Comparison, compare
+from civicloop.reports.reader import read
 from civicloop.reports.reading import ReportReading, Target
 from civicloop.reports.schemas import GoldFile, GoldTarget, ReportFacts
+from civicloop.reports.text import decode
 
 MAX_REPORT_BYTES = 4 * 1024 * 1024     # a long report is ~100 KB; anything far larger is not one
 METADATA_FIELDS = tuple(ReportFacts.model_fields)
+
+
+def compare_files(this_year: Path, next_year: Path) -> Comparison:
+    """This year's report against the next one's; a pair that is doubtful (the same text
+    twice, two districts, years that do not follow) is compared with warnings."""
+    this_text, next_text = text_of(this_year), text_of(next_year)
+    return compare(read(this_text), read(next_text), next_text, same_text=this_text == next_text)
 
 
 def check_size(size: int, field: str) -> None:
@@ -26,12 +35,16 @@ def check_size(size: int, field: str) -> None:
         raise TooLarge(field, f"is {size} bytes; a report may have at most {MAX_REPORT_BYTES}")
 
 
-def read_file(path: Path) -> ReportReading:
-    """Read one report file, decoded (UTF-8, UTF-16, GB18030) or refused naming the file."""
+def text_of(path: Path) -> str:
+    """A report file's text, decoded (UTF-8, UTF-16, GB18030) or refused naming the file."""
     if not path.is_file():
         raise NotFound(str(path), "no such file")
     check_size(path.stat().st_size, str(path))
-    return read_bytes(path.read_bytes(), str(path))
+    return decode(path.read_bytes(), str(path))
+
+
+def read_file(path: Path) -> ReportReading:
+    return read(text_of(path))
 
 
 @dataclass(frozen=True)
