@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from civicloop.cases.lifecycle import Actor
 from civicloop.commitments import service
 from civicloop.commitments.models import (
-    ItemDepartment,
     ProgressReport,
     Supervision,
     TrackedItem,
@@ -139,25 +138,16 @@ def compose(session: Session, *, district_code: str, as_of: dt.date, since: dt.d
     now_status = {item_id: derive(view, as_of) for item_id, view in seen.items()}
     names = dict(session.execute(select(Department.id, Department.name)
                                  .where(Department.district_code == district_code)).all())
-    ids = [item.id for item in items]
-    co: dict[int, list[str]] = {}
-    orders: Counter = Counter()
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        for link in session.execute(select(ItemDepartment.item_id, ItemDepartment.department_id)
-                                    .where(ItemDepartment.item_id.in_(chunk)).order_by(ItemDepartment.id)):
-            co.setdefault(link.item_id, []).append(names.get(link.department_id, ""))
-        for order in session.scalars(select(Supervision.item_id).where(Supervision.item_id.in_(chunk))):
-            orders[order] += 1
+    co = service.co_departments(session, [item.id for item in items])
     by_id = {item.id: item for item in items}
     district = session.get(Region, district_code)
     data = BulletinData(district_code, year, as_of, window.since, district.name if district else "")
     for item in items:
         verdict = now_status[item.id]
         data.items.append(ItemRow(item.id, KINDS[item.kind], item.title, names.get(item.lead_department_id, ""),
-                                  "、".join(co.get(item.id, [])), verdict.status, verdict.reason,
-                                  _amount(item.quantity, item.unit), _amount(verdict.achieved, item.unit),
-                                  item.due, orders[item.id]))
+                                  "、".join(names.get(d, "") for d in co.get(item.id, [])), verdict.status,
+                                  verdict.reason, _amount(item.quantity, item.unit),
+                                  _amount(verdict.achieved, item.unit), item.due, len(seen[item.id].supervisions)))
     start = window.since or dt.date(year - 1, 12, 31)
     fresh = (session.execute(select(ProgressReport).join(TrackedItem, TrackedItem.id == ProgressReport.item_id)
                              .where(TrackedItem.district_code == district_code, TrackedItem.year == year,

@@ -62,11 +62,13 @@ def _department(session: Session, department_id: int | None) -> DepartmentRef | 
     return DepartmentRef(id=department_id, name=name_of(session, department_id)) if department_id is not None else None
 
 
-def item_out(session: Session, item: TrackedItem, as_of: dt.date, verdict=None, model=ItemOut, **extra):
+def item_out(session: Session, item: TrackedItem, as_of: dt.date, verdict=None, co: list[int] | None = None,
+             model=ItemOut, **extra):
     verdict = verdict or service.status_of(session, item, as_of)
+    co = co if co is not None else service.co_departments(session, [item.id]).get(item.id, [])
     values = {c: getattr(item, c) for c in model.model_fields if hasattr(item, c) and not c.startswith("co_")}
     values.update(kind_label=KINDS[item.kind], lead_department=_department(session, item.lead_department_id),
-                  co_departments=[_department(session, d) for d in sorted(service.co_department_ids(session, item.id))],
+                  co_departments=[_department(session, d) for d in co],
                   status=StatusOut(status=verdict.status.value, label=verdict.label, reason=verdict.reason,
                                    achieved=verdict.achieved, as_of=as_of), **extra)
     return model(**values)
@@ -139,7 +141,8 @@ def list_items(request: Request, principal: Reader,
     with read(request) as session:
         items = service.list_items(session, district_code=district, year=year, kind=kind, department=department)
         verdicts = service.statuses(session, items, day)
-        return [item_out(session, item, day, verdicts[item.id]) for item in items]
+        co = service.co_departments(session, [item.id for item in items])
+        return [item_out(session, item, day, verdicts[item.id], co.get(item.id, [])) for item in items]
 
 
 @router.post("/commitments", status_code=201, response_model=ItemOut, summary="Add a target or 实事 (admin, leader)")
