@@ -9,12 +9,20 @@ import { h } from "../ui.js";
 const OPEN = Object.keys(STATES).filter((s) => !["closed", "rejected", "merged"].includes(s));
 const QUEUE_LABELS = { overdue: "超期", red: "红牌", yellow: "黄牌", extension_requests: "延期申请" };
 const TREND_DAYS = 14;
-// The other parts of civicloop that feed the board, by the path prefix of their API.
+// The other parts of civicloop that feed the board: each panel shows when the server has its
+// API (looked up in /openapi.json), 尚未提供 otherwise.
 const PANELS = [
-  { title: "部门排名", prefix: "/api/v1/assess" },
-  { title: "热点问题", prefix: "/api/v1/hot" },
-  { title: "目标与实事", prefix: "/api/v1/commitments" },
+  { title: "部门排名（近 30 天）", path: "/api/v1/assess/ranking", query: () => ({ from: isoDay(-30), to: isoDay(0) }),
+    rows: (d) => d.rows, columns: [["rank", "名次"], ["label", "单位"], ["cases", "立案数"], [(r) => (r.score == null ? "—" : r.score.toFixed(1)), "综合得分"]] },
+  { title: "热点问题（近 7 天）", path: "/api/v1/hot-issues", query: () => ({}),
+    rows: (d) => d.topics, columns: [["rank", "序"], ["title", "问题"], [(t) => t.heat?.reports, "件数"], [(t) => t.heat?.index, "热度"]] },
+  { title: "目标与实事", path: "/api/v1/commitments", query: () => ({}),
+    rows: (d) => d, columns: [["title", "事项"], [(i) => i.status?.label || i.status?.status, "状态"], [(i) => i.lead_department?.name, "牵头单位"]] },
 ];
+
+function isoDay(offset) {
+  return new Date(Date.now() + offset * 86400e3).toISOString().slice(0, 10);
+}
 
 function listLink(query, label, value) {
   return h("a", { href: `#/cases?${new URLSearchParams(query)}`, "data-kpi": label }, h("strong", {}, value), label);
@@ -54,19 +62,18 @@ async function trend(el) {
 }
 
 /** A panel fed by another part's API: shown when the server has it, "尚未提供" otherwise. */
-async function otherPanel({ title, prefix }) {
-  const box = h("section.panel", { "data-panel": prefix }, h("h2", {}, title));
-  const found = Object.entries(await paths()).find(([p, ops]) => p.startsWith(prefix) && ops.get && !p.includes("{"));
-  if (!found) {
+async function otherPanel({ title, path, query, rows, columns }) {
+  const box = h("section.panel", { "data-panel": path }, h("h2", {}, title));
+  if (!(await paths())[path]) {
     box.append(h("p.muted", {}, "尚未提供"));
     return box;
   }
   try {
-    const data = await request(found[0]);
-    const rows = Array.isArray(data) ? data : data.items || data.rows || [];
-    const columns = rows.length ? Object.keys(rows[0]).filter((k) => typeof rows[0][k] !== "object").slice(0, 5) : [];
-    box.append(rows.length ? h("table.grid", {}, h("thead", {}, h("tr", {}, columns.map((c) => h("th", {}, c)))),
-      h("tbody", {}, rows.slice(0, 10).map((r) => h("tr", {}, columns.map((c) => h("td", {}, r[c]))))))
+    const items = (rows(await request(path, { query: query() })) || []).slice(0, 10);
+    const cell = (row, key) => (typeof key === "function" ? key(row) : row[key]) ?? "—";
+    box.append(items.length ? h("table.grid", {},
+      h("thead", {}, h("tr", {}, columns.map(([, label]) => h("th", { scope: "col" }, label)))),
+      h("tbody", {}, items.map((row) => h("tr", {}, columns.map(([key]) => h("td", {}, cell(row, key)))))))
       : h("p.muted", {}, "暂无数据"));
   } catch (error) {
     box.append(h("p.muted", {}, `暂不可用：${error.message}`));

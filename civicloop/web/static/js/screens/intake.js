@@ -1,6 +1,6 @@
 // 受理员: the new-call form beside the queue of cases taken in. Keyboard only: N starts a call,
 // Ctrl+Enter sends it, Esc leaves the map; the draft stays in the browser until the case exists.
-import { request } from "../api.js";
+import { hasPath, request } from "../api.js";
 import { channels as CHANNELS, intakeChannels as INTAKE } from "../labels.js";
 import { districtCode, gridMap } from "../map.js";
 import { field, formValues, h, keepDraft, submitting, toast } from "../ui.js";
@@ -36,8 +36,10 @@ export function callForm(channels, { onCreated } = {}) {
     h("datalist#category-names"),
     h("p.form-error", { role: "alert" }),
     h("div.actions", {}, h("button", { type: "submit" }, "提交受理"),
-      h("button.secondary", { type: "reset" }, "清空")));
+      h("button.secondary", { type: "reset" }, "清空")),
+    h("section#suggestions", { "aria-live": "polite", "aria-label": "智能建议" }));
   const draft = keepDraft(form, "call");
+  suggestWhileTyping(form);
   categoryOptions().then((options) => form.querySelector("#category-names").replaceChildren(...options));
 
   let map;
@@ -70,6 +72,48 @@ export function callForm(channels, { onCreated } = {}) {
     });
   });
   return form;
+}
+
+/** The classifier's category (filled in when it is confident and the operator has chosen none)
+ *  and the open cases the call may repeat, from the intake and duplicates APIs when the server
+ *  has them. The operator confirms by sending, or corrects the category. */
+function suggestWhileTyping(form) {
+  const box = form.querySelector("#suggestions");
+  let timer;
+  let asked = "";
+  const ask = async () => {
+    const values = formValues(form);
+    const key = `${values.title || ""}|${values.body || ""}|${values.lon || ""}|${values.lat || ""}`;
+    if (!values.body || key === asked) return;
+    asked = key;
+    const [classify, duplicates] = await Promise.all([hasPath("/api/v1/intake/classify"), hasPath("/api/v1/duplicates/check")]);
+    const parts = [];
+    if (classify) {
+      const answer = await request("/api/v1/intake/classify", { method: "POST", json: { title: values.title, text: values.body } })
+        .catch(() => null);
+      const best = answer?.alternatives?.[0];
+      if (best?.category) {
+        const category = form.elements.category;
+        if (!category.value && !answer.low_confidence) { category.value = best.category.code; category.dispatchEvent(new Event("change", { bubbles: true })); }
+        parts.push(h("p", {}, `建议分类：${best.category.name}（${Math.round(best.confidence * 100)}%）`,
+          best.department ? ` → ${best.department.name}` : "", answer.low_confidence ? "（把握不大，请人工判定）" : ""));
+      }
+    }
+    if (duplicates) {
+      const draft = { title: values.title || values.body.slice(0, 20), text: values.body };
+      if (values.lon && values.lat) Object.assign(draft, { lon: Number(values.lon), lat: Number(values.lat) });
+      const answer = await request("/api/v1/duplicates/check", { method: "POST", json: draft }).catch(() => null);
+      const candidates = answer?.candidates || [];
+      parts.push(candidates.length
+        ? h("div", {}, h("p", {}, `可能重复（${candidates.length}）：`), h("ul", {}, candidates.slice(0, 5).map((c) =>
+          h("li", {}, `${c.case.number} ${c.case.title}（${c.reasons.join("，")}）`))))
+        : h("p.muted", {}, "未发现可能重复的案件"));
+    }
+    box.replaceChildren(...parts);
+    box.className = parts.length ? "panel" : "";
+  };
+  form.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(ask, 700); });
+  form.addEventListener("reset", () => { asked = ""; box.replaceChildren(); box.className = ""; });
 }
 
 export function intakeScreen(root, initial, me) {
