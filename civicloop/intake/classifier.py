@@ -222,6 +222,47 @@ def _scores(parts, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
     return svm.decision_function(features)
 
 
+class _Vocabulary(dict):
+    """n-gram -> column; -1 for an n-gram the model never saw (so that look-ups run in C)."""
+
+    def __missing__(self, gram: str) -> int:
+        return -1
+
+
+class _Weights:
+    """The fitted vectorizers and SVM as plain arrays, so that one message is scored without
+    scikit-learn's per-call input checks (which cost more than the arithmetic): the same
+    n-grams, sublinear TF-IDF, L2 norm and linear scores as `_scores`, which the tests hold
+    it to."""
+
+    def __init__(self, parts):
+        body, head, svm = parts
+        self.vocabularies = (_Vocabulary(body.vocabulary_), _Vocabulary(head.vocabulary_))
+        self.idf = (body.idf_, head.idf_)
+        coef = np.asarray(svm.coef_)
+        split = len(body.vocabulary_)
+        self.weights = (np.ascontiguousarray(coef[:, :split].T), HEAD_WEIGHT * np.ascontiguousarray(coef[:, split:].T))
+        self.intercept = np.asarray(svm.intercept_)
+
+    @staticmethod
+    def _grams(text: str) -> list[str]:
+        """Character 1–3-grams as TfidfVectorizer(analyzer="char") makes them (lower case)."""
+        text = text.lower()
+        return [text[i:i + n] for n in (1, 2, 3) for i in range(len(text) - n + 1)]
+
+    def scores(self, title: str, text: str) -> np.ndarray:
+        total = self.intercept.copy()
+        for part, document in enumerate((_document(title, text), _head(title, text))):
+            grams = self._grams(document)
+            index = np.fromiter(map(self.vocabularies[part].__getitem__, grams), dtype=np.intp, count=len(grams))
+            columns, counts = np.unique(index[index >= 0], return_counts=True)
+            if not len(columns):
+                continue
+            values = (1.0 + np.log(counts)) * self.idf[part][columns]
+            total += (values / np.sqrt(values @ values)) @ self.weights[part][columns]
+        return total
+
+
 def baseline_fit(examples: Sequence[Example]):
     """The plain reference: character 1–3-gram TF-IDF over title+text, linear SVM."""
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -282,16 +323,29 @@ class Classifier:
     temperature: float
     threshold: float
     meta: dict = field(default_factory=dict)
+    _weights: _Weights | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_weights"}  # rebuilt after loading
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, _weights=None)
 
     @property
     def version(self) -> str:
         return self.meta.get("version", "?")
 
+    def scores(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        """One row of SVM scores per (title, text), both already cleaned."""
+        if self._weights is None:
+            self._weights = _Weights(self.parts)
+        return np.array([self._weights.scores(title, text) for title, text in pairs])
+
     def predict_many(self, pairs: Sequence[tuple[str | None, str]]) -> list[Prediction]:
         pairs = [(clean(title), clean(text)) for title, text in pairs]
         if not pairs:
             return []
-        probabilities = _softmax(_scores(self.parts, pairs), self.temperature)
+        probabilities = _softmax(self.scores(pairs), self.temperature)
         out = []
         for (title, text), p in zip(pairs, probabilities):
             best = np.argsort(-p)[:TOP]
@@ -300,7 +354,7 @@ class Classifier:
                 label=self.classes[best[0]], confidence=confidence,
                 alternatives=tuple(Alternative(self.classes[i], float(p[i])) for i in best),
                 low_confidence=confidence < self.threshold,
-                not_chinese=not is_chinese(f"{title} {text}"),
+                not_chinese=not is_chinese(f"{title} {text}"[:TEXT_CHARS]),
                 truncated=len(f"{title} {text}") > TEXT_CHARS))
         return out
 

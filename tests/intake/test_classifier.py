@@ -117,3 +117,9 @@ def test_csv_with_a_bom_and_excel_line_breaks_reads(tmp_path):
     assert examples == [model.Example("", "路灯 坏了", "城乡建设")]
     with pytest.raises(NotFound):
         model.read_examples(tmp_path / "none.csv")
+
+
+def test_the_quick_scoring_path_equals_scikit_learns(split, trained):
+    pairs = [(model.clean(e.title), model.clean(e.text)) for e in split[1][:300]]
+    pairs += [("", "的"), ("", "☃☃☃"), ("噪音", "")]  # one character, unseen n-grams only, a title alone
+    assert np.allclose(trained.scores(pairs), model._scores(trained.parts, pairs), atol=1e-9)
