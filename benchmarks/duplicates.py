@@ -66,10 +66,8 @@ def rewrite(title: str, body: str, rng: random.Random) -> tuple[str, str]:
 # ---------------------------------------------------------------- the district and its cases
 
 def world(url: str, cell_area_m2: float | None) -> tuple[list, list[int]]:
-    """The real district's grid cells (code, community, centre) and the leaf categories."""
-    from civicloop.categories.models import Category
+    """The real district and the built-in categories, made."""
     from civicloop.categories.service import import_builtin
-    from civicloop.regions.models import GridCell
     from civicloop.regions.service import init_district
 
     engine = make_engine(url)
@@ -77,6 +75,28 @@ def world(url: str, cell_area_m2: float | None) -> tuple[list, list[int]]:
         init_district(s, common.DISTRICT, cell_area_m2=cell_area_m2)
     with transaction(engine) as s:
         import_builtin(s)
+    engine.dispose()
+    return read_world(url)
+
+
+def loaded(url: str) -> int | None:
+    """How many cases a kept benchmark database holds (None: there is none)."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(text("SELECT count(*) FROM cases"))
+    except Exception:  # noqa: BLE001 — no such database or table: nothing to reuse
+        return None
+    finally:
+        engine.dispose()
+
+
+def read_world(url: str) -> tuple[list, list[int]]:
+    """The district's grid cells (code, community, centre) and the leaf categories."""
+    from civicloop.categories.models import Category
+    from civicloop.regions.models import GridCell
+
+    engine = make_engine(url)
     with transaction(engine) as s:
         cells = s.execute(select(GridCell.code, GridCell.community_code, GridCell.center_lon, GridCell.center_lat)
                           .where(GridCell.district_code == common.DISTRICT).order_by(GridCell.code)).all()
@@ -197,11 +217,18 @@ def time_checks(url: str, items: list[dict]) -> dict:
 
 def run(db: str, args) -> dict:
     console.rule(f"[bold]duplicates on {db}: {args.open:,} open cases, {args.drafts:,} drafts")
-    url = common.fresh_database(db, f"civicloop_bench_duplicates{args.tag}", args.pg_url)
-    cells, leaves = world(url, args.cell_area)
+    name = f"civicloop_bench_duplicates{args.tag}"
+    url = common.database_url(db, name, args.pg_url)
+    load_seconds = None
+    if args.reuse and loaded(url) == args.open:
+        cells, leaves = read_world(url)
+        console.print(f"  reusing the {args.open:,} cases of {name}")
+    else:
+        url = common.fresh_database(db, name, args.pg_url)
+        cells, leaves = world(url, args.cell_area)
+        load_seconds = load(url, args.open, cells, leaves, args.seed, args.days)
+        console.print(f"  loaded in {load_seconds:.0f} s")
     console.print(f"  district {common.DISTRICT}: {len(cells):,} grid cells, {len(leaves)} leaf categories")
-    load_seconds = load(url, args.open, cells, leaves, args.seed, args.days)
-    console.print(f"  loaded in {load_seconds:.0f} s")
     items = drafts(url, args.drafts, cells, leaves, args.seed, args.rewritten,
                    min(args.days, service.DEFAULT_WINDOW_DAYS - 1))
     runs = []
@@ -250,6 +277,8 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="timed runs over the same drafts")
     parser.add_argument("--cell-area", type=float, default=None, help="grid cell size in m² (default: the settings')")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--reuse", action="store_true",
+                        help="time again on the cases a run with --keep left, if they are --open many")
     args = parser.parse_args(argv)
     dbs, info = common.start(args, console)
     results = [run(db, args) for db in dbs]

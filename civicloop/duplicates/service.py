@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass, field
 from weakref import WeakKeyDictionary
 
@@ -48,7 +49,7 @@ WEIGHTS = {"text": 0.6, "place": 0.2, "category": 0.1, "time": 0.1}
 ROWS_MAX = 2_000            # cases compared at most: a bound for a hot spot, not a sample
 SEARCH_TERMS = 8            # title terms a draft without a place is searched by
 _OPEN_STATES = tuple(sorted(s.value for s in OPEN))
-_COLUMNS = (Case.id, Case.district_code, Case.reported_at, Case.state, Case.title, Case.body, Case.category_id,
+_COLUMNS = (Case.id, Case.district_code, Case.reported_at, Case.state, Case.title, Case.category_id,
             Case.grid_code, Case.community_code, Case.lon, Case.lat)
 METRES_PER_DEGREE = 111_320.0
 
@@ -146,8 +147,7 @@ def candidates(session: Session, subject, *, window_days: float = DEFAULT_WINDOW
     must_be_near = bool(cells) or subject.community_code is not None
     found = []
     for row in rows:
-        text = _cosine(mine, _terms(row.title, row.tokens if row.tokens is not None
-                                    else tokens(row.title + " " + row.body)))
+        text = _cosine(mine, _terms(row.title, row.tokens or tokens(row.title)))
         if text < TEXT_MIN:
             continue
         place, place_reason = _place(subject, row, cells.get(row.grid_code) if cells else None, radius_m)
@@ -178,10 +178,13 @@ class _Terms:
     norm: float
 
 
+_LONGER_THAN_ONE = re.compile(r"[^ ]{2,}")  # the tokens but single characters, picked out in C
+
+
 def _terms(title: str, indexed: str) -> _Terms:
     """`indexed`: the case's words as case_search keeps them (cases/search.py `tokens`), read
     rather than cut again: cutting every near case's text would cost more than the query."""
-    every = frozenset(t for t in indexed.split() if len(t) > 1)
+    every = frozenset(_LONGER_THAN_ONE.findall(indexed))
     heading = frozenset(t for t in terms(title) if len(t) > 1) & every
     extra = TITLE_WEIGHT - 1
     return _Terms(every, heading, math.sqrt(len(every) + (2 * extra + extra * extra) * len(heading)))
