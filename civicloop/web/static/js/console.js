@@ -1,9 +1,10 @@
 // The staff console: sign-in, then a shell with the screens of the signed-in role only.
 // Screens live in the address (#/screen?key=value) so a number of the dashboard can link to
 // the list behind it.
-import { currentSession, signIn, signOut } from "./api.js";
+import { currentSession, signOut } from "./api.js";
 import { roles as ROLES } from "./labels.js";
-import { field, h, submitting } from "./ui.js";
+import { signInForm } from "./signin.js";
+import { h } from "./ui.js";
 import { casesScreen } from "./screens/cases.js";
 import { dispatchScreen } from "./screens/dispatch.js";
 import { handlerScreen } from "./screens/handler.js";
@@ -30,24 +31,11 @@ const OWN_PAGES = { grid_worker: "/m", citizen: "/portal" };
 const app = document.getElementById("app");
 
 function signInScreen(message) {
-  const form = h("form.signin", { "aria-label": "登录" },
-    h("h1", {}, "civicloop 城市运行管理平台"),
-    message ? h("p.form-error", { role: "alert" }, message) : h("p.form-error", { role: "alert" }),
-    field("用户名", h("input", { name: "username", autocomplete: "username", required: true })),
-    field("密码", h("input", { name: "password", type: "password", autocomplete: "current-password", required: true })),
-    h("button", { type: "submit" }, "登录"));
-  form.addEventListener("submit", (e) => {
-    e.preventDefault();
-    submitting(form, async () => {
-      const me = await signIn(form.elements.username.value.trim(), form.elements.password.value);
-      if (OWN_PAGES[me.role]) { location.href = OWN_PAGES[me.role]; return; }
-      location.hash = "";
-      route();
-    }).then(() => {
-      const error = form.querySelector(".form-error");
-      if (error.textContent && !form.querySelector(".field-error")) form.elements.password.focus();
-    });
-  });
+  const form = signInForm({ heading: h("h1", {}, "civicloop 城市运行管理平台"), message, onSignedIn: (me) => {
+    if (OWN_PAGES[me.role]) { location.href = OWN_PAGES[me.role]; return; }
+    location.hash = "";
+    route();
+  } });
   app.replaceChildren(h("main", {}, form));
   form.elements.username.focus();
 }

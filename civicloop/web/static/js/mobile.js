@@ -1,24 +1,18 @@
 // 网格员 on a phone: report what the patrol finds (photo and position), the open cases of
 // the worker's cells, and 核查 on site.
-import { currentSession, request, signIn, signOut } from "./api.js";
+import { currentSession, request, signOut } from "./api.js";
 import { states as STATES } from "./labels.js";
 import { caseList, phoneShell, reportForm } from "./phone.js";
-import { field, formValues, h, submitting, toast, withPhotos } from "./ui.js";
+import { signInForm } from "./signin.js";
+import { formValues, h, submitting, toast, withPhotos } from "./ui.js";
 
 const app = document.getElementById("app");
 const OPEN = Object.keys(STATES).filter((s) => !["closed", "rejected", "merged"].includes(s));
 
 function signInPage(message) {
-  const form = h("form.signin", { "aria-label": "登录" }, h("h1", {}, "网格员登录"),
-    h("p.form-error", { role: "alert" }, message || ""),
-    field("用户名", h("input", { name: "username", autocomplete: "username", required: true })),
-    field("密码", h("input", { name: "password", type: "password", autocomplete: "current-password", required: true })),
-    h("button", { type: "submit" }, "登录"));
-  form.addEventListener("submit", (e) => {
-    e.preventDefault();
-    submitting(form, async () => { await signIn(form.elements.username.value.trim(), form.elements.password.value); start(); });
-  });
-  app.replaceChildren(h("main", {}, form));
+  app.replaceChildren(h("main", {}, signInForm({
+    heading: h("h1", {}, "网格员登录"), message, accept: (me) => me.role === "grid_worker",
+    refusal: "此页面供网格员使用；其他岗位请使用工作台（/）", onSignedIn: start })));
 }
 
 function start() {

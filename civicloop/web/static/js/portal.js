@@ -1,7 +1,8 @@
 // The citizen portal: report a problem (with or without an account), follow it by its number,
 // and — signed in — see one's own reports with the replies and rate the result.
-import { ApiError, currentSession, request, signIn, signOut } from "./api.js";
+import { ApiError, currentSession, request, signOut } from "./api.js";
 import { caseList, phoneShell, reportForm } from "./phone.js";
+import { signInForm } from "./signin.js";
 import { field, formValues, h, submitting, when, withPhotos } from "./ui.js";
 
 const app = document.getElementById("app");
@@ -44,18 +45,9 @@ function trackTab(main) {
 
 function mineTab(main) {
   if (currentSession()) return caseList(main, "我的诉求", {});
-  const form = h("form", { "aria-label": "登录" }, h("p.muted", {}, "登录后可查看答复并评价"),
-    field("用户名", h("input", { name: "username", autocomplete: "username", required: true })),
-    field("密码", h("input", { name: "password", type: "password", autocomplete: "current-password", required: true })),
-    h("p.form-error", { role: "alert" }), h("button", { type: "submit" }, "登录"));
-  form.addEventListener("submit", (e) => {
-    e.preventDefault();
-    submitting(form, async () => {
-      const me = await signIn(form.elements.username.value.trim(), form.elements.password.value);
-      if (me.role !== "citizen") { signOut(); throw new Error("请使用市民账号登录；工作人员请使用工作台（/）"); }
-      start("mine");
-    });
-  });
+  const form = signInForm({ heading: h("p.muted", {}, "登录后可查看答复并评价"), boxed: false,
+    accept: (me) => me.role === "citizen", refusal: "请使用市民账号登录；工作人员请使用工作台（/）",
+    onSignedIn: () => start("mine") });
   main.replaceChildren(h("h2", {}, "我的诉求"), form);
   return undefined;
 }
