@@ -10,6 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from civicloop.db import transaction
+from civicloop.reports import annual as drafting
 from civicloop.reports import compare as comparing
 from civicloop.reports import indicators, service
 from civicloop.reports.numbers import POST_QUALIFIER
@@ -155,13 +157,10 @@ def compare_(this_year: Annotated[Path, typer.Argument(help="the report that set
     """Each target against its achieved figure (met / missed / not comparable) and each 实事
     against what the next report's review says of it (done / partly / not mentioned)."""
     if tracked:
-        from civicloop.db import transaction
-        from civicloop.reports import annual
-
         if district is None:
             raise typer.BadParameter("give --district with --tracked", param_hint="--district")
         with transaction() as session:
-            comparison = annual.compare_tracked(session, service.read_file(this_year), district_code=district,
+            comparison = drafting.compare_tracked(session, service.read_file(this_year), district_code=district,
                                                 year=year)
     else:
         if next_year is None:
@@ -175,3 +174,23 @@ def compare_(this_year: Annotated[Path, typer.Argument(help="the report that set
     _show_comparison(comparison)
     if xlsx is not None:
         console.print(f"written {xlsx}")
+
+
+@app.command()
+def annual(year: Annotated[int, typer.Option(help="the year reviewed, e.g. 2025")],
+           district: Annotated[str | None, typer.Option(help="district code (default: the database's only one)")] = None,
+           report: Annotated[Path | None, typer.Option(help="the report that set the year's targets: judge them "
+                                                            "as it words them")] = None,
+           format: FormatOption = Format.text) -> None:
+    """Draft the review section of the next report: targets met or missed and 实事 done (as
+    tracked through the year), and the year's case figures — every number from the data."""
+    reading = service.read_file(report) if report is not None else None
+    with transaction() as session:
+        made = drafting.draft(session, district, year, reading)
+    if format is Format.json:
+        typer.echo(json.dumps({"district_code": made.district_code, "district": made.district, "year": made.year,
+                               "sections": [{"heading": s.heading, "text": s.text} for s in made.sections]},
+                              ensure_ascii=False, indent=1))
+        return
+    console.print(f"[bold]{made.district}{made.year}年工作回顾（草稿）[/bold]")
+    typer.echo(made.text)
