@@ -11,7 +11,7 @@ percent, a fall as a positive number like the target's 下降3.2%).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,7 @@ from civicloop.reports.compare import (
     TargetLine,
     fmt,
     judge,
+    lines_dict,
 )
 from civicloop.reports.reading import (
     Commitment,
@@ -149,6 +150,11 @@ class Draft:
     @property
     def text(self) -> str:
         return "\n\n".join(f"{s.heading}\n{s.text}" for s in self.sections)
+
+    def to_dict(self) -> dict:
+        return {"district_code": self.district_code, "district": self.district, "year": self.year,
+                "sections": [asdict(s) for s in self.sections], "text": self.text,
+                **lines_dict(self.targets, self.commitments)}
 
 
 def _as_commitment(item: TrackedItem, number: int) -> Commitment:

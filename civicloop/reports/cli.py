@@ -188,9 +188,7 @@ def annual(year: Annotated[int, typer.Option(help="the year reviewed, e.g. 2025"
     with transaction() as session:
         made = drafting.draft(session, district, year, reading)
     if format is Format.json:
-        typer.echo(json.dumps({"district_code": made.district_code, "district": made.district, "year": made.year,
-                               "sections": [{"heading": s.heading, "text": s.text} for s in made.sections]},
-                              ensure_ascii=False, indent=1))
+        typer.echo(json.dumps(made.to_dict(), ensure_ascii=False, indent=1))
         return
     console.print(f"[bold]{made.district}{made.year}年工作回顾（草稿）[/bold]")
     typer.echo(made.text)

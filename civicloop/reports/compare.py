@@ -88,11 +88,17 @@ class Comparison:
                 if meta and meta[key]:
                     meta[key] = meta[key].isoformat()
         data["counts"] = self.counts()
-        return data
+        return data | lines_dict(self.targets, self.commitments)
 
     def counts(self) -> dict[str, int]:
         lines = [t.verdict for t in self.targets] + [c.verdict for c in self.commitments]
         return {verdict: lines.count(verdict) for verdict in (*TARGET_LABELS, *COMMITMENT_LABELS)}
+
+
+def lines_dict(targets: tuple[TargetLine, ...], commitments: tuple[CommitmentLine, ...]) -> dict:
+    """The lines as plain data, each with its verdict's Chinese label."""
+    return {"targets": [asdict(line) | {"label": TARGET_LABELS[line.verdict]} for line in targets],
+            "commitments": [asdict(line) | {"label": COMMITMENT_LABELS[line.verdict]} for line in commitments]}
 
 
 def fmt(value: float) -> str:

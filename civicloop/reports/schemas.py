@@ -139,3 +139,54 @@ class GoldFile(BaseModel):
     metadata: GoldMetadata = GoldMetadata()
     targets: list[GoldTarget] = []
     commitments: list[GoldCommitment] = []
+
+
+# ------------------------------------------------------------------ the loop closed
+
+class CompareIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    this_year: str = Field(min_length=1, max_length=TEXT_MAX_CHARS, description="the report that set the targets")
+    next_year: str = Field(min_length=1, max_length=TEXT_MAX_CHARS, description="the next year's report, reviewing them")
+
+
+class TargetLineOut(BaseModel):
+    target: TargetOut
+    verdict: Literal["met", "missed", "not_comparable", "no_figure"]
+    label: str = Field(description="完成 / 未完成 / 不可比 / 未见完成数")
+    achieved: str | None = Field(description="the achieved figure as written: 716亿元，增长11.8%（预计）")
+    reason: str
+    figure: FigureOut | None = Field(description="the next report's figure, when compared with one")
+
+
+class CommitmentLineOut(BaseModel):
+    commitment: CommitmentOut
+    verdict: Literal["done", "partly", "not_mentioned"]
+    label: str = Field(description="已完成 / 部分完成 / 未提及")
+    reason: str
+    mention: SourceOut | None = Field(description="the sentence of the next report that speaks of it (offsets "
+                                                  "into next_year)")
+
+
+class ComparisonOut(ApiModel):
+    this: MetadataOut
+    following: MetadataOut | None = Field(description="None when compared with tracked items")
+    targets: list[TargetLineOut]
+    commitments: list[CommitmentLineOut]
+    warnings: list[str] = Field(description="why the pair is doubtful: the same report twice, two districts, "
+                                            "years that do not follow")
+    counts: dict[str, int]
+
+
+class SectionOut(BaseModel):
+    heading: str
+    text: str
+
+
+class AnnualDraftOut(ApiModel):
+    district_code: str | None
+    district: str
+    year: int
+    sections: list[SectionOut]
+    text: str = Field(description="the sections as one text, headings included")
+    targets: list[TargetLineOut]
+    commitments: list[CommitmentLineOut]

@@ -3,19 +3,28 @@ and its glossary. Reading touches no table; it needs a staff role that plans or 
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from civicloop.api.deps import allowed
+from civicloop.api.deps import read as read_transaction
 from civicloop.errors import InvalidInput, UnsupportedType
-from civicloop.reports import service
+from civicloop.reports import annual, service
+from civicloop.reports.compare import compare
 from civicloop.reports.reader import read, read_bytes
 from civicloop.reports.reading import ReportReading
-from civicloop.reports.schemas import ReadIn, ReadingOut
-from civicloop.reports.text import looks_like_chinese_text
+from civicloop.reports.schemas import (
+    AnnualDraftOut,
+    CompareIn,
+    ComparisonOut,
+    ReadIn,
+    ReadingOut,
+)
+from civicloop.reports.text import decode, looks_like_chinese_text
 
 router = APIRouter(tags=["reports"])
 ReportReader = allowed("reports.read")
@@ -92,3 +101,72 @@ async def _read_form(request: Request, raw: bytes) -> ReportReading:
     if isinstance(text, str):
         return read(_checked_text(text, "text"))
     raise InvalidInput("file", "send the report as a 'file' part (or a 'text' field)")
+
+
+_COMPARE_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": CompareIn.model_json_schema()},
+    "multipart/form-data": {"schema": {"type": "object", "properties": {
+        name: {"type": "string", "format": "binary", "description": f"{what} (a file, UTF-8, UTF-16 or GB18030, "
+                                                                    "or its text)"}
+        for name, what in (("this_year", "the report that set the targets"),
+                           ("next_year", "the next year's report"))}}}}}}
+
+
+@router.post("/reports/compare", response_model=ComparisonOut, openapi_extra=_COMPARE_BODY,
+             summary="A year's targets and 实事 against the next year's report (staff who plan or assess)")
+async def compare_reports(request: Request, principal: ReportReader) -> ComparisonOut:
+    """Both reports as JSON `{"this_year": …, "next_year": …}` texts, or as multipart parts
+    of those names (files or text). Each target is judged against the next report's achieved
+    figure, each 实事 against the sentence of its review that speaks of it; a doubtful pair
+    (the same report twice, two districts, years that do not follow) is compared with warnings."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    raw = await _body(request)
+    if content_type in ("application/json", ""):
+        try:
+            body = CompareIn.model_validate_json(raw or b"{}")
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise InvalidInput(".".join(map(str, first["loc"])) or "body", first["msg"]) from None
+        this_text, next_text = _checked_text(body.this_year, "this_year"), _checked_text(body.next_year, "next_year")
+    elif content_type == "multipart/form-data":
+        this_text, next_text = await _form_pair(request, raw)
+    else:
+        raise UnsupportedType("content-type", f"send application/json or multipart/form-data, not {content_type!r}")
+    made = compare(read(this_text), read(next_text), next_text, same_text=this_text == next_text)
+    return ComparisonOut.model_validate(made.to_dict())
+
+
+async def _form_pair(request: Request, raw: bytes) -> tuple[str, str]:
+    async def replay():
+        yield raw
+        yield b""
+
+    try:
+        form = await MultiPartParser(request.headers, replay(), max_files=2, max_fields=4,
+                                     max_part_size=service.MAX_REPORT_BYTES).parse()
+    except MultiPartException as exc:
+        raise InvalidInput("body", f"not a readable multipart form: {exc}") from None
+    texts = []
+    for name in ("this_year", "next_year"):
+        part = form.get(name)
+        if isinstance(part, UploadFile):
+            texts.append(decode(await part.read(), name))
+        elif isinstance(part, str):
+            texts.append(_checked_text(part, name))
+        else:
+            raise InvalidInput(name, "send the report as a file part or a text field of this name")
+    return texts[0], texts[1]
+
+
+@router.get("/reports/annual", response_model=AnnualDraftOut,
+            summary="The next report's review section drafted from the data (leaders, assessors, admins)")
+def annual_draft(request: Request, principal: ReportReader, year: Annotated[int, Query(ge=2000, le=2100)],
+                 district_code: Annotated[str | None, Query(min_length=1, max_length=12,
+                                                            description="default: the database's only district")]
+                 = None) -> AnnualDraftOut:
+    """Targets met or missed and 实事 done as tracked through `year` (commitments/), and the
+    year's case figures (assess/) — every number from the database; what it does not hold is
+    said plainly."""
+    with read_transaction(request) as session:
+        made = annual.draft(session, district_code, year)
+        return AnnualDraftOut.model_validate(made.to_dict())

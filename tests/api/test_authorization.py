@@ -112,6 +112,8 @@ MATRIX = {
     ("GET", "/api/v1/hot-issues"): (frozenset({"dispatcher", "supervisor", "assessor", "handler", "handler_zj"}),
                                     None),
     ("POST", "/api/v1/reports/read"): (frozenset({"supervisor", "assessor", "admin"}), None),
+    ("POST", "/api/v1/reports/compare"): (frozenset({"supervisor", "assessor", "admin"}), None),
+    ("GET", "/api/v1/reports/annual"): (frozenset({"supervisor", "assessor", "admin"}), None),
     ("GET", "/api/v1/assess/definitions"): (ASSESSORS, None),
     ("GET", "/api/v1/assess/indicators"): (ASSESSORS, None),
     ("GET", "/api/v1/assess/indicators/{indicator}/cases"): (ASSESSORS, None),
