@@ -25,7 +25,7 @@ BAR_FROM = 5000  # reports; fewer are grouped in about a second
 
 @app.callback(invoke_without_command=True)
 def hot(
-    days: Annotated[int | None, typer.Option(help="Cases (or messages) of the last DAYS days [cases: 7]")] = None,
+    days: Annotated[int | None, typer.Option(help="Cases (or messages) of the last DAYS days; cases: 7 if omitted, a file: all of it")] = None,
     top: Annotated[int, typer.Option(help="How many topics to show")] = 10,
     district: Annotated[str | None, typer.Option(help="District code (default: the only district)")] = None,
     until: Annotated[str | None, typer.Option(help="End of the window, e.g. 2026-11-23T09:00 (default: now)")] = None,
