@@ -144,7 +144,13 @@ def screenshots(browser, url: str) -> None:
         time_to_interactive(page)
         if map_selector:
             page.wait_for_selector(f"{map_selector}[data-cells]")
-        if account != "operator1" and page.locator("ol.cases li[data-id]").count():  # the operator's: the call form
+        if account == "leader1":
+            page.wait_for_selector("[data-panel='/api/v1/commitments'] :is(table, p)")
+        if account == "operator1":  # a call being typed, with what the classifier and duplicates APIs say
+            page.get_by_label("标题").fill("共享单车乱停乱放")
+            page.get_by_label("诉求内容").fill("小区门口共享单车乱停乱放，堵塞人行道，电话 13800001111")
+            page.wait_for_selector("#suggestions p")
+        elif page.locator("ol.cases li[data-id]").count():
             page.focus("ol.cases")
             page.keyboard.press("Enter")
             page.wait_for_selector("#case-title")
