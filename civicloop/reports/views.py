@@ -3,11 +3,11 @@ and its glossary. Reading touches no table; it needs a staff role that plans or 
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Query, Request
-from pydantic import ValidationError
-from starlette.datastructures import UploadFile
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from civicloop.api.deps import allowed
@@ -27,6 +27,7 @@ from civicloop.reports.schemas import (
 from civicloop.reports.text import decode, looks_like_chinese_text
 
 router = APIRouter(tags=["reports"])
+ModelT = TypeVar("ModelT", bound=BaseModel)
 ReportReader = allowed("reports.read")
 
 _BODY = {"requestBody": {"required": True, "content": {
@@ -61,12 +62,7 @@ async def read_report(request: Request, principal: ReportReader) -> ReadingOut:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     raw = await _body(request)
     if content_type in ("application/json", ""):
-        try:
-            body = ReadIn.model_validate_json(raw or b"{}")
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            raise InvalidInput(".".join(map(str, first["loc"])) or "body", first["msg"]) from None
-        reading = read(_checked_text(body.text, "text"))
+        reading = read(_checked_text(_json(ReadIn, raw).text, "text"))
     elif content_type == "text/plain":
         reading = read_bytes(raw, "body")
     elif content_type == "multipart/form-data":
@@ -85,16 +81,28 @@ def _checked_text(text: str, field: str) -> str:
     return text
 
 
-async def _read_form(request: Request, raw: bytes) -> ReportReading:
+async def _form(request: Request, raw: bytes, files: int) -> FormData:
     async def replay():
         yield raw
         yield b""
 
     try:
-        form = await MultiPartParser(request.headers, replay(), max_files=1, max_fields=5,
+        return await MultiPartParser(request.headers, replay(), max_files=files, max_fields=5,
                                      max_part_size=service.MAX_REPORT_BYTES).parse()
     except MultiPartException as exc:
         raise InvalidInput("body", f"not a readable multipart form: {exc}") from None
+
+
+def _json(model: type[ModelT], raw: bytes) -> ModelT:
+    try:
+        return model.model_validate_json(raw or b"{}")
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InvalidInput(".".join(map(str, first["loc"])) or "body", first["msg"]) from None
+
+
+async def _read_form(request: Request, raw: bytes) -> ReportReading:
+    form = await _form(request, raw, files=1)
     upload, text = form.get("file"), form.get("text")
     if isinstance(upload, UploadFile):
         return read_bytes(await upload.read(), upload.filename or "file")
@@ -122,11 +130,7 @@ async def compare_reports(request: Request, principal: ReportReader) -> Comparis
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     raw = await _body(request)
     if content_type in ("application/json", ""):
-        try:
-            body = CompareIn.model_validate_json(raw or b"{}")
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            raise InvalidInput(".".join(map(str, first["loc"])) or "body", first["msg"]) from None
+        body = _json(CompareIn, raw)
         this_text, next_text = _checked_text(body.this_year, "this_year"), _checked_text(body.next_year, "next_year")
     elif content_type == "multipart/form-data":
         this_text, next_text = await _form_pair(request, raw)
@@ -137,15 +141,7 @@ async def compare_reports(request: Request, principal: ReportReader) -> Comparis
 
 
 async def _form_pair(request: Request, raw: bytes) -> tuple[str, str]:
-    async def replay():
-        yield raw
-        yield b""
-
-    try:
-        form = await MultiPartParser(request.headers, replay(), max_files=2, max_fields=4,
-                                     max_part_size=service.MAX_REPORT_BYTES).parse()
-    except MultiPartException as exc:
-        raise InvalidInput("body", f"not a readable multipart form: {exc}") from None
+    form = await _form(request, raw, files=2)
     texts = []
     for name in ("this_year", "next_year"):
         part = form.get(name)
