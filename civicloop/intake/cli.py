@@ -42,9 +42,16 @@ def train(
 ) -> None:
     """Build the classifier from civicloop/data/messages.csv and every correction operators made."""
     if corrections:
+        from sqlalchemy.exc import DBAPIError
+
         from civicloop.db import transaction
-        with transaction() as session:
-            examples = service.training_examples(session)
+        from civicloop.errors import InvalidInput
+        try:
+            with transaction() as session:
+                examples = service.training_examples(session)
+        except DBAPIError as exc:
+            raise InvalidInput("database", f"cannot read the corrections ({exc.orig.__class__.__name__}); run "
+                                           f"`civicloop db upgrade`, or train with --no-corrections") from None
     else:
         examples = service.training_examples(None)
     kept = len(examples) - len(model.carried_examples())

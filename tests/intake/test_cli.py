@@ -90,3 +90,10 @@ def test_classify_names_the_department_from_the_district_rules(engine, database_
                env={**cli_env(model_file), "CIVICLOOP_DATABASE_URL": database_url})
     assert done.returncode == 0, done.stderr
     assert "区住建局" in done.stdout and world.departments["zj"]
+
+
+def test_train_without_a_migrated_database_says_what_to_do(tmp_path, model_file):
+    done = run("train", "--output", str(tmp_path / "m.joblib"),
+               env={**cli_env(model_file), "CIVICLOOP_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"})
+    assert done.returncode == 2 and "civicloop db upgrade" in done.stderr and "--no-corrections" in done.stderr
+    assert not (tmp_path / "m.joblib").exists()
