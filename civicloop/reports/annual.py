@@ -127,7 +127,7 @@ def compare_tracked(session: Session, reading: ReportReading, *, district_code: 
     for c in reading.commitments:
         item = _match(items, "commitment", c.source.text, c.title or c.text)
         commitments.append(commitment_line(c, item, verdicts.get(item.id) if item else None))
-    return Comparison(reading.metadata, None, tuple(targets), tuple(commitments), tuple(warnings))
+    return Comparison(reading.metadata, None, tuple(targets), tuple(commitments), tuple(warnings), year)
 
 
 # ------------------------------------------------------------------ the draft

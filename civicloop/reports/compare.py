@@ -79,6 +79,7 @@ class Comparison:
     targets: tuple[TargetLine, ...]
     commitments: tuple[CommitmentLine, ...]
     warnings: tuple[str, ...] = ()
+    tracked_year: int | None = None     # the year of the tracked items compared with, if any
 
     def to_dict(self) -> dict:
         """Plain JSON-ready data (dates as ISO strings), the shape of the API's answer."""
@@ -353,7 +354,7 @@ def title(comparison: Comparison) -> str:
     this, following = comparison.this, comparison.following
     district = this.district or "本区"
     against = f"{following.report_year or '下一'}年回顾" if following else "跟踪事项"
-    return f"{district}{this.plan_year or ''}年目标与实事完成情况（对照{against}）"
+    return f"{district}{comparison.tracked_year or this.plan_year or ''}年目标与实事完成情况（对照{against}）"
 
 
 def workbook(comparison: Comparison) -> Workbook:

@@ -175,6 +175,7 @@ class ComparisonOut(ApiModel):
     warnings: list[str] = Field(description="why the pair is doubtful: the same report twice, two districts, "
                                             "years that do not follow")
     counts: dict[str, int]
+    tracked_year: int | None = Field(description="the year of the tracked items compared with (none here)")
 
 
 class SectionOut(BaseModel):

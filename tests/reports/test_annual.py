@@ -95,7 +95,7 @@ def test_a_report_given_judges_its_targets_as_it_words_them(tracked, engine):
     assert [c.verdict for c in compared.commitments] == [
         "not_mentioned", "not_mentioned", "partly", "not_mentioned", "not_mentioned", "not_mentioned", "done",
         "not_mentioned", "done", "partly"]
-    assert "已终止" in compared.commitments[9].reason and compared.warnings == ()
+    assert "已终止" in compared.commitments[9].reason and compared.warnings == () and compared.tracked_year == YEAR
 
 
 def test_a_year_with_no_data_is_said_plainly(tracked, engine):
@@ -140,6 +140,6 @@ def run_the_commands(tmp_path):
     done = runner.invoke(app, ["reports", "compare", str(REPORT), "--tracked", "--district", "420106",
                                "--year", str(YEAR), "--xlsx", str(out)])
     assert done.exit_code == 0, done.output
-    assert "对照跟踪事项" in done.output.replace("\n", "") and out.stat().st_size > 0
+    assert f"{YEAR}年目标与实事完成情况（对照跟踪事项）" in done.output.replace("\n", "") and out.stat().st_size > 0
     done = runner.invoke(app, ["reports", "compare", str(REPORT), "--tracked"])
     assert done.exit_code == 2 and "--district" in done.output
