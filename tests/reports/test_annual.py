@@ -5,6 +5,7 @@ draft is one of the database's. A year with no data says so; bad years and distr
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 import pytest
@@ -143,3 +144,8 @@ def run_the_commands(tmp_path):
     assert f"{YEAR}年目标与实事完成情况（对照跟踪事项）" in done.output.replace("\n", "") and out.stat().st_size > 0
     done = runner.invoke(app, ["reports", "compare", str(REPORT), "--tracked"])
     assert done.exit_code == 2 and "--district" in done.output
+    done = runner.invoke(app, ["reports", "annual", "--year", str(YEAR), "--report", str(REPORT), "--format", "json"])
+    assert done.exit_code == 0, done.output
+    data = json.loads(done.output)
+    assert data["district"] == "武昌区" and [t["label"] for t in data["targets"]][:4] == ["完成", "完成", "未完成", "未见完成数"]
+    assert data["text"] == "\n\n".join(f"{s['heading']}\n{s['text']}" for s in data["sections"])
