@@ -1,2 +1,73 @@
-"""Tables of assess/."""
+"""Tables of assess/: the fast path of the figures (docs/indicators.md, “The fast path”).
+
+`assess_case_facts` holds each case's row of facts (service.facts) as of its last change;
+`assess_rollup` holds the counts of indicators.COUNTS per (anchor day, stored dimension,
+key, district), as signed rows that add up; `assess_rollup_state` says whether the two
+are complete (a database that had cases before them needs `civicloop assess rebuild`)."""
 from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, Date, DateTime, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from civicloop.assess.indicators import COUNTS
+from civicloop.db import Base
+
+# The 0/1 facts (and the sum `extensions`) a count may name, in service.facts's order.
+FLAGS = ("merged", "registered", "rejected", "dispatched", "closed", "open", "overdue", "due", "fed_back",
+         "handling_due", "replied", "reworked", "returned", "wrongly_dispatched", "first_time", "extended",
+         "extensions", "rated", "satisfied", "satisfied_or_basic", "patrol", "registered_on_time",
+         "dispatched_on_time", "verified_on_time", "verified_by_grid_worker")
+# The dimensions a rollup row is kept for. A grid worker's figures are read from three of
+# them (the grid's worker now, the reporter, the verifier): see rollup.py.
+STORED_DIMENSIONS = ("district", "department", "street", "community", "grid", "category", "channel",
+                     "reporter", "verifier")
+
+
+class CaseFacts(Base):
+    __tablename__ = "assess_case_facts"
+    __table_args__ = (Index("ix_assess_case_facts_reported_at", "reported_at"),
+                      Index("ix_assess_case_facts_closed_at", "closed_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # the case's id
+    reported_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    district_code: Mapped[str] = mapped_column(String(6))
+    lead_department_id: Mapped[int | None] = mapped_column(Integer)
+    street_code: Mapped[str | None] = mapped_column(String(9))
+    community_code: Mapped[str | None] = mapped_column(String(12))
+    grid_code: Mapped[str | None] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(16))
+    category_code: Mapped[str | None] = mapped_column(String(20))
+    reporter_id: Mapped[int | None] = mapped_column(Integer)
+    verifier_id: Mapped[int | None] = mapped_column(Integer)
+
+
+for _flag in FLAGS:
+    setattr(CaseFacts, _flag, mapped_column(_flag, Integer, nullable=False))
+
+
+class Rollup(Base):
+    __tablename__ = "assess_rollup"
+    __table_args__ = (Index("ix_assess_rollup_dimension_day", "dimension", "day"),
+                      Index("ix_assess_rollup_delta_day", "delta", "day"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    dimension: Mapped[str] = mapped_column(String(12))
+    key: Mapped[str] = mapped_column(String(20))  # '' for none (not yet dispatched, …)
+    district_code: Mapped[str] = mapped_column(String(6))
+    delta: Mapped[bool] = mapped_column(Boolean)  # written by an action, not yet compacted
+
+
+for _count in COUNTS:
+    setattr(Rollup, _count.key, mapped_column(_count.key, Integer, nullable=False))
+
+
+class RollupState(Base):
+    __tablename__ = "assess_rollup_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    ready: Mapped[bool] = mapped_column(Boolean)
+    rebuilt_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

@@ -15,6 +15,7 @@ from sqlalchemy import DateTime, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from civicloop.assess import indicators as ind
+from civicloop.assess import rollup
 from civicloop.assess.periods import Period
 from civicloop.cases.lifecycle import TERMINAL, Rating, Role, State
 from civicloop.cases.models import CHANNELS, Case, CaseEvent
@@ -72,8 +73,10 @@ def _not_later(dialect: str, moment, due_text):
     return _flag(moment <= cast(due_text, DateTime))
 
 
-def facts(session: Session):
-    """A subquery with one row per case: its dimensions, anchor dates and 0/1 facts."""
+def facts(session: Session, ids=None):
+    """A subquery with one row per case: its dimensions, anchor dates and 0/1 facts (of
+    the cases `ids` only, a list or an expanding bind parameter, when given: rollup.refresh
+    recomputes the cases an action changed)."""
     dialect = session.get_bind().dialect.name
     ev, c = CaseEvent.__table__, Case.__table__
     deadline = ev.c.changes["deadline"].as_string()
@@ -93,7 +96,8 @@ def facts(session: Session):
                      ).label("verifier_role"),
         )
         .join(c, c.c.id == ev.c.case_id)
-        .where(ev.c.action.in_(("return", "approve_extension", "dispatch", "report", "feedback", "verify_pass")))
+        .where(ev.c.action.in_(("return", "approve_extension", "dispatch", "report", "feedback", "verify_pass")),
+               ev.c.case_id.in_(ids) if ids is not None else literal(True))
         .group_by(ev.c.case_id)
         .subquery("per_case")
     )
@@ -146,6 +150,7 @@ def facts(session: Session):
         .outerjoin(per_case, per_case.c.case_id == c.c.id)
         .outerjoin(Category, Category.id == c.c.category_id)
         .outerjoin(GridCell, GridCell.code == c.c.grid_code)
+        .where(c.c.id.in_(ids) if ids is not None else literal(True))
         .subquery("facts")
     )
 
@@ -266,14 +271,24 @@ def _sum(f, count: ind.Count, period: Period):
     return func.coalesce(func.sum(case((and_(_in_period(f, count, period), _matches(f, count)), value), else_=0)), 0)
 
 
+def source(session: Session, *, live: bool = False):
+    """The facts to count from: the rows kept by rollup.py when they are complete, else
+    (or when `live`) recomputed from the cases and their events."""
+    return facts(session) if live or not rollup.ready(session) else rollup.fact_source(session)
+
+
 def count_rows(session: Session, period: Period, *, by: str = "district", level: int = 1,
-               where: Slice | None = None, district: str | None = None) -> dict:
-    """{slice value: {count: n}} for the period; only values with cases appear (None: the
-    cases without one, e.g. not yet dispatched)."""
+               where: Slice | None = None, district: str | None = None, live: bool = False) -> dict:
+    """{slice value: {count: n}} for the period; only values with a count above 0 appear
+    (None: the cases without one, e.g. not yet dispatched). From the rollup when it is
+    complete and no slice narrows the cases (`live`: recounted from the cases)."""
     check_dimension(by, "by")
     if level not in CATEGORY_LEVELS:
         raise InvalidInput("level", f"a category level is 1, 2 or 3, got {level!r}")
-    f = facts(session)
+    if where is None and not live and rollup.ready(session):
+        out = rollup.count_rows(session, period, by=by, level=level, district=district)
+        return {key: counts for key, counts in out.items() if any(counts.values())}
+    f = source(session, live=live)
     out: dict = {}
     for counts in _groups(by, where):
         key = _column(f, by, counts[0], level)
@@ -287,16 +302,17 @@ def count_rows(session: Session, period: Period, *, by: str = "district", level:
             values = out.setdefault(row.key, _zero())
             for c in counts:
                 values[c.key] += int(getattr(row, c.key))
-    return out
+    return {key: counts for key, counts in out.items() if any(counts.values())}
 
 
 def figures(session: Session, period: Period, *, by: str = "district", level: int = 1,
-            where: Slice | None = None, district: str | None = None) -> tuple[list[Figures], Figures]:
+            where: Slice | None = None, district: str | None = None,
+            live: bool = False) -> tuple[list[Figures], Figures]:
     """The figures of every slice value that has cases in the period (largest first), and
     the total over the whole slice — there, in zeros, when the period has none. Every case
     has one value of each dimension per count (or none: the row with key None), so the
     rows add up to the total."""
-    rows = count_rows(session, period, by=by, level=level, where=where, district=district)
+    rows = count_rows(session, period, by=by, level=level, where=where, district=district, live=live)
     total_counts = _zero()
     for counts in rows.values():
         for key, value in counts.items():
@@ -341,19 +357,19 @@ class Behind:
     cases: list[CaseLine] = field(default_factory=list)
 
 
-def _case_ids(session: Session, f, count: ind.Count, period: Period, where: Slice | None,
-              district: str | None) -> select:
-    query = select(f.c.id, f.c.extensions).where(_in_period(f, count, period), _matches(f, count),
-                                                 _slice_condition(f, where, count))
-    return query.where(f.c.district_code == district) if district is not None else query
+def _counted(f, count: ind.Count, period: Period, where: Slice | None, district: str | None):
+    """The condition that puts a case in `count` for the period and slice."""
+    condition = and_(_in_period(f, count, period), _matches(f, count), _slice_condition(f, where, count))
+    return and_(condition, f.c.district_code == district) if district is not None else condition
 
 
 def cases_behind(session: Session, indicator: str, period: Period, where: Slice | None = None, *,
                  part: str | None = None, offset: int = 0, limit: int | None = None,
-                 district: str | None = None) -> Behind:
+                 district: str | None = None, live: bool = False) -> Behind:
     """The cases behind one figure: a count's cases, or a rate's denominator cases each
     marked whether the numerator counts it too (`part` numerator/denominator narrows the
-    list). Oldest first; `offset`/`limit` page through it."""
+    list). Oldest first; `offset`/`limit` page through it. The figure is counted and the
+    page read in SQL, so a figure of a million cases opens as fast as one of ten."""
     check_indicator(indicator)
     if part not in (None, "numerator", "denominator"):
         raise InvalidInput("part", f"numerator or denominator, got {part!r}")
@@ -361,29 +377,33 @@ def cases_behind(session: Session, indicator: str, period: Period, where: Slice 
         raise InvalidInput("offset", "must be 0 or more")
     if limit is not None and not 0 < limit <= PAGE_MAX:
         raise InvalidInput("limit", f"between 1 and {PAGE_MAX}")
-    f = facts(session)
+    f = source(session, live=live)
     rate = ind.RATE.get(indicator)
     if rate is None:
         count = ind.COUNT[indicator]
-        found = session.execute(_case_ids(session, f, count, period, where, district)).all()
-        ids = {r.id: True for r in found}
-        value = sum(r.extensions for r in found) if count.measure else len(found)
-        numerator, denominator, label = value, None, count.label
+        above = listed = _counted(f, count, period, where, district)
+        label = count.label
+        value_column = f.c.extensions if count.measure else literal(1)
     else:
-        above = {r.id for r in session.execute(_case_ids(session, f, ind.COUNT[rate.numerator], period, where,
-                                                         district))}
-        ids = {}
-        for key in rate.denominator:
-            for r in session.execute(_case_ids(session, f, ind.COUNT[key], period, where, district)):
-                ids[r.id] = r.id in above
-        numerator, denominator, label = len(above), len(ids), rate.label
+        above = _counted(f, ind.COUNT[rate.numerator], period, where, district)
+        listed = or_(*(_counted(f, ind.COUNT[key], period, where, district) for key in rate.denominator))
+        label = rate.label
+        value_column = literal(1)
+    shown = and_(listed, above) if part == "numerator" else listed
+    totals = session.execute(select(func.coalesce(func.sum(case((above, value_column), else_=0)), 0).label("above"),
+                                    func.coalesce(func.sum(_flag(listed)), 0).label("listed"),
+                                    func.coalesce(func.sum(_flag(shown)), 0).label("shown"))
+                             .where(or_(above, listed))).one()
+    numerator, total = int(totals.above), int(totals.shown)
+    if rate is None:
+        value, denominator = numerator, None
+    else:
+        denominator = int(totals.listed)
         value = ind.rate_value(numerator, denominator)
-        if part == "numerator":
-            ids = {i: True for i, flag in ids.items() if flag}
-    ordered = sorted(ids)
-    page = ordered[offset:offset + limit if limit is not None else None]
-    return Behind(indicator, label, value, numerator, denominator, len(ordered),
-                  _lines(session, page, ids))
+    page = session.execute(select(f.c.id, _flag(above).label("above")).where(shown).order_by(f.c.id)
+                           .offset(offset).limit(limit)).all()
+    return Behind(indicator, label, value, numerator, denominator, total,
+                  _lines(session, [r.id for r in page], {r.id: bool(r.above) for r in page}))
 
 
 def _lines(session: Session, ids: list[int], flags: dict[int, bool]) -> list[CaseLine]:

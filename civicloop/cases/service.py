@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from civicloop.assess import rollup as assessment
 from civicloop.cases import clock
 from civicloop.cases.attachments import Upload, check as check_upload, store as store_uploads
 from civicloop.cases.lifecycle import (OPEN, STATE_LABELS, Actor, CaseView, Rating, Request, Role, State,
@@ -128,6 +129,7 @@ def _commit_change(session: Session, case: CaseRecord, *, action: str, actor: Ac
         carried = {key: getattr(case, key) for key in REBUILT_COLUMNS}
         session.execute(_EVENT, {**event, "seq": case.version, "to_state": case.state,
                                  "changes": {k: _jsonable(v) for k, v in carried.items()}})
+        assessment.refresh(session, [case.id])
         return
     values = {**changes, "updated_at": now, "version": case.version + 1}
     carried = {k: _jsonable(v) for k, v in values.items() if getattr(case, k) != v}
@@ -146,6 +148,7 @@ def _commit_change(session: Session, case: CaseRecord, *, action: str, actor: Ac
         raise Conflict("version", f"case {case.number} was changed by someone else meanwhile; it is now {current}",
                        state=current, allowed_actions=allowed_actions(State(current), actor.role) if current else ())
     case.__dict__.update(values)
+    assessment.refresh(session, [case.id])  # the figures' rollup moves with the case, in this transaction
 
 
 # ---------------------------------------------------------------- intake

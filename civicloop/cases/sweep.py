@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Engine
 
+from civicloop.assess import rollup as assessment
 from civicloop.cases.clock import calendar, sweep_fields
 from civicloop.cases.lifecycle import ESCALATION_LABELS, Role
 from civicloop.cases.models import Case, CaseEvent
@@ -83,6 +84,7 @@ def sweep(engine: Engine, *, now: dt.datetime, batch_size: int = 5000, progress=
                 connection = session.connection()
                 connection.execute(_UPDATE, updates)
                 connection.execute(insert(CaseEvent.__table__), events)
+                assessment.refresh(session, [u["_id"] for u in updates])
             result.checked += len(rows)
             result.batches += 1
         if progress:
