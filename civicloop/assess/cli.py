@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from civicloop.assess import export, service
+from civicloop.assess import export, rollup, service
 from civicloop.assess import indicators as ind
 from civicloop.assess.periods import Period, month, parse_period, span
 from civicloop.cases.lifecycle import STATE_LABELS, State
@@ -196,3 +196,46 @@ def annual(year: int = typer.Option(..., help="The calendar year, e.g. 2025"),
     """The year's figures as a work report's review paragraph."""
     with transaction() as session:
         typer.echo(service.annual_paragraph(session, district, year))
+
+
+@app.command()
+def generate(
+    cases: int = typer.Option(..., "--cases", help="How many historical cases, e.g. 10000000"),
+    years: int = typer.Option(3, help="Reported over this many years up to now"),
+    district: str = typer.Option("420106", help="The district (its grid, departments and categories must exist)"),
+    seed: int = typer.Option(1, help="The same seed draws the same cases"),
+) -> None:
+    """Load years of historical cases in bulk (for the scale benchmark), then rebuild the fast path."""
+    from rich.progress import BarColumn, MofNCompleteColumn, TimeRemainingColumn
+
+    from civicloop.assess.generate import generate as load
+    from civicloop.db import get_engine
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TimeRemainingColumn(), console=console) as bar:
+        task = bar.add_task("写入案件 cases", total=cases)
+        load(get_engine(), cases, years=years, district=district, end=local_now(), seed=seed,
+             progress=lambda k: bar.advance(task, k),
+             step=lambda text: bar.update(task, description=text))
+    console.print(f"{cases:,} cases loaded; the facts and the rollup rebuilt")
+
+
+@app.command()
+def rebuild() -> None:
+    """Recompute every case's facts and the whole rollup from the cases (after an upgrade
+    of a database that already had cases, or to check the rollup)."""
+    with Progress(SpinnerColumn(), TextColumn("rebuilding the facts and the rollup"), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        bar.add_task("rebuild")
+        with transaction() as session:
+            n = rollup.rebuild(session, now=local_now())
+    console.print(f"{n:,} cases: facts and rollup rebuilt")
+
+
+@app.command()
+def compact() -> None:
+    """Fold the rollup rows that actions appended into one per day and slice (run it daily,
+    e.g. after the sweep)."""
+    with transaction() as session:
+        days = rollup.compact(session)
+    console.print(f"{days} days compacted")
