@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 INTAKE_MODEL := civicloop/data/intake-model.joblib
 
-.PHONY: install demo test bench-lifecycle bench-sweep bench-geometry bench-classify clean bench-reports bench-bulletin bench-duplicates bench-locate bench-web bench-hot
+.PHONY: install demo test bench-lifecycle bench-sweep bench-geometry bench-classify clean bench-reports bench-bulletin bench-duplicates bench-locate bench-web bench-hot bench-assess
 
 install: $(VENV)/.installed node_modules/.installed $(INTAKE_MODEL)
 
@@ -67,3 +67,6 @@ bench-web: install
 
 bench-hot: install
 	$(BIN)/python benchmarks/hot.py
+
+bench-assess: install
+	$(BIN)/python benchmarks/assess_scale.py
