@@ -40,6 +40,13 @@ COLUMNS = ("id", "version", "channel", "state", "title", "body", "created_by_id"
            "extension_hours", "warning", "escalation_level", "overdue", "return_count", "rework_count",
            "supervision_count", "rating", "rated_at", "assists_pending", "merged_into_id")
 
+# What every generated case starts as, before its story (Cases._story) moves it on.
+BLANK = {"version": 1, "state": "reported", "title": "历史案件", "body": "生成的历史案件", "priority": "normal",
+         "lead_department_id": None, "registered_at": None, "dispatched_at": None, "accepted_at": None,
+         "fed_back_at": None, "closed_at": None, "time_basis": "working", "extension_hours": 0.0, "warning": "green",
+         "escalation_level": 0, "overdue": False, "return_count": 0, "rework_count": 0, "supervision_count": 0,
+         "rating": None, "rated_at": None, "assists_pending": 0, "merged_into_id": None}
+
 
 @dataclass
 class Reference:
@@ -98,14 +105,9 @@ class Cases:
             grid, community = cells[i]
             channel = channels[i]
             reporter = rng.choice(ref.grid_workers) if channel == "patrol" and ref.grid_workers else None
-            row = dict(id=case_id, version=1, channel=channel, state="reported", title="历史案件", body="生成的历史案件",
-                       created_by_id=reporter, district_code=self.district, street_code=community[:9],
-                       community_code=community, grid_code=grid, category_id=categories[i], priority="normal",
-                       lead_department_id=None, reported_at=reported, registered_at=None, dispatched_at=None,
-                       accepted_at=None, fed_back_at=None, closed_at=None, updated_at=reported, time_basis="working",
-                       extension_hours=0.0, warning="green", escalation_level=0, overdue=False, return_count=0,
-                       rework_count=0, supervision_count=0, rating=None, rated_at=None, assists_pending=0,
-                       merged_into_id=None)
+            row = {**BLANK, "id": case_id, "channel": channel, "created_by_id": reporter,
+                   "district_code": self.district, "street_code": community[:9], "community_code": community,
+                   "grid_code": grid, "category_id": categories[i], "reported_at": reported, "updated_at": reported}
             self._story(row, departments[i], end)
             rows.append(tuple(row[c] for c in COLUMNS))
         return rows
