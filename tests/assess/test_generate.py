@@ -52,3 +52,29 @@ def test_bad_requests_name_the_field(engine, kwargs, error, field):
     assert raised.value.field == field
     with transaction(engine) as s:
         assert s.scalar(select(func.count()).select_from(Case)) == 0  # nothing half-written
+
+
+def test_the_commands(engine, database_url, monkeypatch):
+    from typer.testing import CliRunner
+
+    from civicloop.cli import app
+    from civicloop.settings import get_settings
+
+    build_world(engine)
+    monkeypatch.setenv("CIVICLOOP_DATABASE_URL", database_url)
+    monkeypatch.setenv("COLUMNS", "200")
+    get_settings.cache_clear()
+    try:
+        done = CliRunner().invoke(app, ["assess", "generate", "--cases", "400", "--years", "1", "--district", D])
+        assert done.exit_code == 0, done.output
+        assert "400 cases loaded" in done.output
+        done = CliRunner().invoke(app, ["assess", "rebuild"])
+        assert done.exit_code == 0 and "400 cases" in done.output, done.output
+        done = CliRunner().invoke(app, ["assess", "compact"])
+        assert done.exit_code == 0 and "0 days compacted" in done.output, done.output  # a rebuild leaves none
+        done = CliRunner().invoke(app, ["assess", "generate", "--cases", "0"])
+        assert done.exit_code != 0 and done.exception.field == "cases"
+    finally:
+        get_settings.cache_clear()
+    with transaction(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Case)) == 400
