@@ -20,10 +20,13 @@ from sqlalchemy import (
     case,
     cast,
     delete,
+    false,
     func,
     insert,
     literal,
+    literal_column,
     select,
+    true,
     union_all,
 )
 from sqlalchemy.orm import Session
@@ -43,6 +46,7 @@ KEY_COLUMNS = {"district": "district_code", "department": "lead_department_id", 
 WORKER_DIMENSIONS = {ind.GRID_OWNER: "grid", ind.REPORTER: "reporter", ind.VERIFIER: "verifier"}
 INTEGER_KEYS = ("department", "grid_worker")
 REFRESH_CHUNK = 500
+ZERO, ONE = literal_column("0"), literal_column("1")
 
 
 def ready(session: Session) -> bool:
@@ -57,27 +61,29 @@ def _day(session: Session, column):
 
 def _contributions(session: Session, source, sign: int):
     """What the fact rows of `source` add to the rollup: one row per (day, dimension, key,
-    district), each count summed on its own anchor's day, times `sign`."""
+    district), each count summed on its own anchor's day, times `sign`. Constants are
+    written into the SQL (literal_column), not bound: hundreds of parameters per statement
+    cost more than the statement itself."""
     parts = []
     for dimension in STORED_DIMENSIONS:
-        key = func.coalesce(cast(source.c[KEY_COLUMNS[dimension]], String), "")
+        key = func.coalesce(cast(source.c[KEY_COLUMNS[dimension]], String), literal_column("''"))
         for anchor in {c.anchor for c in ind.COUNTS}:
             sums = []
             for c in ind.COUNTS:
                 if c.anchor != anchor:
-                    sums.append(literal(0).label(c.key))
+                    sums.append(ZERO.label(c.key))
                     continue
-                value = source.c[c.measure] if c.measure else literal(1)
-                matches = and_(*(source.c[name] == v for name, v in c.where.items()))
-                sums.append(func.sum(case((matches, value), else_=0)).label(c.key))
+                value = source.c[c.measure] if c.measure else ONE
+                matches = and_(*(source.c[name] == literal_column(str(v)) for name, v in c.where.items()))
+                sums.append(func.sum(case((matches, value), else_=ZERO)).label(c.key))
             day = _day(session, source.c[anchor])
-            parts.append(select(day.label("day"), literal(dimension).label("dimension"), key.label("key"),
+            parts.append(select(day.label("day"), literal_column(f"'{dimension}'").label("dimension"), key.label("key"),
                                 source.c.district_code, *sums)
                          .where(source.c[anchor].is_not(None))
                          .group_by(day, key, source.c.district_code))
     every = union_all(*parts).subquery("parts")
     return (select(every.c.day, every.c.dimension, every.c.key, every.c.district_code,
-                   *(sign * func.sum(every.c[k]) for k in COUNT_KEYS))
+                   *(literal_column(str(sign)) * func.sum(every.c[k]) for k in COUNT_KEYS))
             .group_by(every.c.day, every.c.dimension, every.c.key, every.c.district_code))
 
 
@@ -85,7 +91,7 @@ def _add(session: Session, source, sign, *, delta: bool):
     rows = _contributions(session, source, sign).subquery("rows")
     columns = ("day", "dimension", "key", "district_code", *COUNT_KEYS)
     return insert(Rollup).from_select((*columns, "delta"),
-                                      select(*(rows.c[i] for i in range(len(columns))), literal(delta)))
+                                      select(*(rows.c[i] for i in range(len(columns))), true() if delta else false()))
 
 
 _CACHE: dict[str, tuple] = {}
