@@ -69,6 +69,7 @@ P = dict(
     address_only=0.05,    # a caller who can only name the place: no point, no grid cell
     duplicate=0.045,      # a second report of an open case: 合并
     reject=0.065,         # of citizens' reports: 不予立案
+    miscategorised=0.03,  # taken in under a wrong category, put right (改类) at the first look
     merge_registered=0.3, # of duplicates: noticed only after 立案
     returned=0.085,       # of dispatched cases: 退回 …
     return_approved=0.55, # … approved and re-dispatched, else refused
@@ -124,6 +125,7 @@ REOPEN_NOTES = ("群众回访不满意，重新办理",)
 class Plan:
     """A case's fate, decided when it arrives."""
     reject: bool = False
+    taken_as: int | None = None          # the wrong category it came in under: 改类 to the right one
     master: "Sim | None" = None          # a duplicate of this earlier case: 合并
     merge_registered: bool = False
     returned: str | None = None          # approve | refuse | pending
@@ -248,7 +250,9 @@ def check_empty(engine: Engine) -> None:
     """Refuse a database that holds anything: the demo never mixes with real data."""
     with engine.connect() as conn:
         # Our own tables only: SQLite's full-text index keeps rows of its own even when empty.
-        tables = [t for t in inspect(conn).get_table_names() if t in Base.metadata.tables]
+        # assess_rollup_state is filled by its migration: its one row is no one's data.
+        tables = [t for t in inspect(conn).get_table_names()
+                  if t in Base.metadata.tables and t != "assess_rollup_state"]
         filled = [t for t in tables if conn.execute(text(f'SELECT 1 FROM "{t}" LIMIT 1')).first()]
     if filled:
         where = engine.url.render_as_string(hide_password=True)
@@ -523,6 +527,9 @@ class Simulation:
                 message = rng.choice(self.messages)
                 title, body, category_id = message.title, message.body, world.matcher.match(message)
                 cell, community, _ = rng.choice(world.cells)
+                if rng.random() < P["miscategorised"]:
+                    other = world.matcher.match(rng.choice(self.messages))
+                    plan.taken_as = other if other != category_id else None
             if channel in ("supervision", "instruction"):
                 actor = world.people.staff["supervisor1" if channel == "supervision" else "leader1"]
             elif channel in ("hotline", "petition"):
@@ -544,7 +551,7 @@ class Simulation:
         data = service.NewCase(channel=channel, title=(label + title)[:200], body=body,
                                district_code=world.district_code, reporter_name=reporter_name,
                                reporter_phone=reporter_phone, reporter_user_id=user_id,
-                               address=address, lon=lon, lat=lat, category=category_id)
+                               address=address, lon=lon, lat=lat, category=plan.taken_as or category_id)
         try:
             with transaction(self.engine) as session:
                 case = service.create_case(session, data, actor=actor, now=now).case
@@ -620,6 +627,9 @@ class Simulation:
 
     def _first_look(self, sim: Sim, now: dt.datetime) -> None:
         p = sim.plan
+        if p.taken_as is not None and self._act(sim, now, "reclassify", self._staff(Role.DISPATCHER),
+                                                category=sim.category_id) is None:
+            return
         if p.master is not None and not p.merge_registered:
             self._merge(sim, now)
         elif p.reject:
