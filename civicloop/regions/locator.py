@@ -1,8 +1,9 @@
 """Point → grid cell → community → street, for one district.
 
 The cells are loaded once and kept in this process, keyed by the district's
-grid_version: every grid replacement raises it, so one primary-key read per lookup tells
-any process — not only the one that imported — that its index is stale.
+grid_version: every grid replacement draws it afresh, so one primary-key read per lookup tells
+any process — not only the one that imported — that its index is stale. A random draw, not a
+count: a district built again from nothing must not reuse a number an older index was cached under.
 
 Lookups go through a uniform lattice of buckets over the cells' extent (`Buckets`): a
 bucket that one cell covers and no other touches answers by arithmetic alone; the points
@@ -11,6 +12,7 @@ point geometries made). The STRtree is kept for neighbourhood queries."""
 from __future__ import annotations
 
 import math
+import secrets
 import threading
 from dataclasses import dataclass
 
@@ -158,7 +160,7 @@ _lock = threading.Lock()
 def grid_replaced(session: Session, district_code: str) -> None:
     """Record that the district's grid has changed (in the caller's transaction)."""
     session.execute(update(Region).where(Region.code == district_code)
-                    .values(grid_version=Region.grid_version + 1))
+                    .values(grid_version=secrets.randbits(31)))
 
 
 def locator_for(session: Session, district_code: str) -> Locator:
