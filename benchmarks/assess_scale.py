@@ -78,13 +78,20 @@ def plain_group_by(engine, runs: int) -> dict:
     return {"postgresql_group_by_s": pg, "duckdb_group_by_s": dd}
 
 
-def run(db: str, args) -> dict:
-    url = common.fresh_database(db, f"civicloop_bench_assess{args.tag}", args.pg_url)
+def load(db: str, args) -> tuple[str, dict]:
+    """A fresh database with the district and N generated cases; or, with --reuse, the one a
+    --load-only run left (its load time is in that run's results)."""
+    name = f"civicloop_bench_assess{args.tag}"
+    result = {"db": db, "load_at_start": common.machine()["load_average"], "problems": []}
+    if args.reuse:
+        url = common.database_url(db, name, args.pg_url)
+        with make_engine(url).connect() as conn:
+            result["cases"] = conn.execute(text("SELECT count(*) FROM cases")).scalar()
+        return url, result
+    url = common.fresh_database(db, name, args.pg_url)
     console.print(f"[bold]{db}[/]: building the district …")
-    world = common.build_world(url, cell_area_m2=args.cell_area)
+    result.update(world=common.build_world(url, cell_area_m2=args.cell_area).kind, cases=args.cases)
     engine = make_engine(url)
-    result = {"db": db, "cases": args.cases, "world": world.kind, "load_at_start": common.machine()["load_average"],
-              "problems": []}
     with Progress(TextColumn("  {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as bar:
         task = bar.add_task("generating cases", total=args.cases)
@@ -92,6 +99,18 @@ def run(db: str, args) -> dict:
         generate(engine, args.cases, years=3, district=common.DISTRICT, end=END,
                  progress=lambda k: bar.advance(task, k), step=lambda t: bar.update(task, description=t))
         result["generate_s"] = time.perf_counter() - started
+    with engine.connect() as conn:
+        result["events"] = conn.execute(text("SELECT count(*) FROM case_events")).scalar()
+    engine.dispose()
+    return url, result
+
+
+def run(db: str, args) -> dict:
+    url, result = load(db, args)
+    if args.load_only:
+        console.print(f"{db}: {result['cases']:,} cases loaded in {result['generate_s']:.0f} s; kept for --reuse")
+        return result
+    engine = make_engine(url)
     common.wait_quiet(console, args.quiet_wait)
     chosen = months(args.months)
     with transaction(engine) as s:
@@ -128,7 +147,7 @@ def summary(results: list[dict]) -> None:
                    "district behind"):
         table.add_column(column, justify="right")
     for r in results:
-        table.add_row(r["db"], f"{r['cases']:,}", f"{r['generate_s']:.0f} s", f"{r['department_month_s']:.3f} s",
+        table.add_row(r["db"], f"{r['cases']:,}", f"{r['generate_s']:.0f} s" if "generate_s" in r else "(kept)", f"{r['department_month_s']:.3f} s",
                       *(f"{r[f'{s}_month_s']:.3f} s" for s in SLICES), f"{1000 * r['behind_first_page_s']:.0f} ms",
                       f"{1000 * r['district_behind_first_page_s']:.0f} ms")
     console.print(table)
@@ -150,10 +169,14 @@ def main(argv=None) -> int:
     parser.add_argument("--months", type=int, default=3, help="months timed (the median over them)")
     parser.add_argument("--cell-area", type=float, default=None, help="a coarser grid (m²) builds faster")
     parser.add_argument("--check", action="store_true", help="also recount one month live and compare")
+    parser.add_argument("--load-only", action="store_true", help="load the cases and keep the database, no timing")
+    parser.add_argument("--reuse", action="store_true", help="time on the database a --load-only run kept")
     args = parser.parse_args(argv)
+    args.keep = args.keep or args.load_only
     dbs, info = common.start(args, console)
     results = [run(db, args) for db in dbs]
-    summary(results)
+    if not args.load_only:
+        summary(results)
     return common.finish("assess_scale", results, args, info, console)
 
 

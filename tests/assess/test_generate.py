@@ -1,17 +1,20 @@
 """Generated history: cases spread over the years, grids, departments, channels and
-outcomes, the fast path rebuilt from them and agreeing with a live recount; bad input."""
+outcomes, with the events the figures read, so that every count is above 0; the fast path
+rebuilt from them and agreeing with a live recount; bad input."""
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from civicloop.assess import indicators as ind
 from civicloop.assess import periods, rollup, service
 from civicloop.assess.generate import generate
-from civicloop.cases.models import Case
+from civicloop.cases.models import Case, CaseEvent
 from civicloop.db import transaction
 from civicloop.errors import InvalidInput, NotFound
+from civicloop.regions.models import GridCell
 from tests.cases.conftest import D, build_world
 
 END = dt.datetime(2026, 11, 22, 12, 0)
@@ -36,6 +39,44 @@ def test_generated_cases_spread_and_agree_with_a_live_recount(engine):
                 assert fast == service.count_rows(s, period, by=by, live=True), (period, by)
         total = service.figures(s, periods.year(2025))[1]
         assert total.counts["reported"] > 1000 and 0.5 < total.rates["closure_rate"] <= 1
+
+
+def test_generated_events_make_every_count_and_agree(engine):
+    """The facts read from events (退回申请, 批准延期, 按时立案/派遣/核查, the verifier) are
+    there too, at their shares, and the rollup of them is the live recount."""
+    build_world(engine)
+    generate(engine, 3000, years=1, district=D, end=END, seed=5)
+    year = periods.Period(END.date() - dt.timedelta(days=365), END.date())
+    with transaction(engine) as s:
+        actions = dict(s.execute(select(CaseEvent.action, func.count()).group_by(CaseEvent.action)).all())
+        assert actions["report"] == 3000 and actions["dispatch"] > actions["feedback"] > actions["return"] > 0
+        counts = service.count_rows(s, year)[D]
+        assert counts == service.count_rows(s, year, live=True)[D]
+        assert [c.key for c in ind.COUNTS if counts[c.key] == 0] == []
+        rates = ind.rates_of(counts)
+        assert 0.85 < rates["timely_dispatch_rate"] < 0.99 and 0.95 < rates["timely_registration_rate"] <= 1
+        assert 0.8 < rates["timely_close_rate"] < 0.98 and 0.8 < rates["timely_verification_rate"] < 0.98
+        assert 0.01 < counts["returned"] / counts["dispatched"] < 0.1
+        assert counts["wrongly_dispatched"] < counts["returned"]
+        assert counts["extended"] < counts["extensions"] < 2 * counts["extended"]
+        for by in ("grid_worker", "department", "grid"):  # the verifier's and reporter's figures too
+            assert service.count_rows(s, year, by=by) == service.count_rows(s, year, by=by, live=True), by
+        ranked = service.count_rows(s, year, by="grid_worker")
+        assert sum(v["verified_by_worker"] for v in ranked.values()) == counts["verified_by_worker"] > 0
+
+
+def test_a_district_without_grid_workers_is_staffed_first(engine):
+    world = build_world(engine)
+    with transaction(engine) as s:
+        s.execute(update(GridCell).values(worker_id=None))
+    generate(engine, 300, years=1, district=D, end=END, seed=2)
+    with transaction(engine) as s:
+        workers = dict(s.execute(select(GridCell.code, GridCell.worker_id)).all())
+        assert set(workers) == set(world.cells) and len(set(workers.values())) == len(world.cells)
+        assert None not in workers.values()
+        verifiers = set(s.scalars(select(CaseEvent.actor_id).where(CaseEvent.action == "verify_pass",
+                                                                   CaseEvent.actor_role == "grid_worker")))
+        assert verifiers and verifiers <= set(workers.values())
 
 
 @pytest.mark.parametrize("kwargs, error, field", [
