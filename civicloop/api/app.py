@@ -38,6 +38,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     from civicloop.departments.views import router as departments_router
     from civicloop.open311.views import router as open311_router
     from civicloop.ops.views import router as ops_router
+    from civicloop.regions.outline import router as outline_router
     from civicloop.regions.views import router as regions_router
     from civicloop.sla.views import router as calendar_router
     from civicloop.users.views import router as users_router
@@ -53,7 +54,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
 
     for router in (auth_router, cases_router, regions_router, departments_router, categories_router, users_router,
                    calendar_router, intake_router, addresses_router, duplicates_router, notify_router, hot_router,
-                   reports_router, commitments_router, assess_router):
+                   reports_router, commitments_router, assess_router, outline_router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(open311_router, prefix="/open311/v2")
     app.include_router(ops_router)

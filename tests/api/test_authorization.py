@@ -45,6 +45,7 @@ MATRIX = {
     ("GET", "/api/v1/cases/queues"): (SIGNED_IN, None),
     ("POST", "/api/v1/public/cases"): (EVERYONE, None),
     ("GET", "/api/v1/public/cases/{number}"): (EVERYONE, None),
+    ("GET", "/api/v1/public/outline"): (EVERYONE, None),
     ("GET", "/api/v1/cases/{ref}"): (SIGNED_IN, "case"),
     ("POST", "/api/v1/cases/{ref}/actions/{action}"): (frozenset({"supervisor"}), "case"),
     ("GET", "/api/v1/cases/{ref}/events"): (SIGNED_IN, "case"),
