@@ -246,3 +246,69 @@ def test_pages_and_their_files_are_served_by_civicloop_itself(live):
         assert f'"{rule.action}": {{"label": "{rule.label}"' in labels
     assert '"needs": ["reason"]' in labels and '"needs": ["department"]' in labels
     assert not [p for p in paths if p in ("/", "/m", "/portal") or p.startswith("/static")], "pages are not API"
+
+
+def test_a_citizen_pins_the_problem_on_the_map_and_nothing_is_lost_or_doubled(pages, live):
+    page = pages.open("/portal", phone=True)
+    form = page.locator("#report-form")
+    form.get_by_role("button", name="提交").click()  # nothing filled in: the API names the fields
+    for name in ("title", "body"):
+        expect(form.locator(f"[name={name}]")).to_have_attribute("aria-invalid", "true")
+    expect(form.locator("[name=title]")).to_be_focused()
+    form.get_by_label("标题").fill("地图选点：路面塌陷")
+    form.get_by_label("问题描述").fill("路面塌陷一个大坑，电话 13811112222")
+    form.get_by_role("button", name="提交").click()  # no place yet: said next to the address
+    expect(form.locator("[name=address]")).to_have_attribute("aria-invalid", "true")
+
+    # The map is the public outline (no account): a tap puts the pin, kept in GCJ-02 as it is.
+    form.get_by_role("button", name="地图选点").click()
+    expect(page.locator("#pin-map[data-regions='2']")).to_be_visible()
+    box = page.locator("#pin-map").bounding_box()
+    page.locator("#pin-map").click(position={"x": box["width"] * 0.3, "y": box["height"] * 0.5})
+    expect(page.locator("#position-status")).to_contain_text("已在地图上选点")
+    lon, lat = (float(form.locator(f"[name={n}]").input_value()) for n in ("lon", "lat"))
+    assert 114.30 < lon < 114.32 and 30.54 < lat < 30.56, (lon, lat)
+    assert axe_violations(page) == []
+
+    # The half-typed report and its pin survive a reload (a lost connection, a closed tab).
+    page.reload()
+    expect(form.get_by_label("标题")).to_have_value("地图选点：路面塌陷")
+    expect(page.locator("#position-status")).to_contain_text("已在地图上选点")
+    form.get_by_role("button", name="提交").dblclick()
+    number = page.locator("#tracking-number").inner_text()
+    with live.client("dispatcher") as api:
+        found = api.get("/api/v1/cases", params={"q": "路面塌陷"}).json()["items"]
+    assert [c["number"] for c in found] == [number], "a double click sends once"
+    case = found[0]
+    assert (case["lon"], case["lat"]) == (lon, lat), "the pin is the stored coordinate system: sent unconverted"
+    # The world's cells are 0.01° squares: two communities side by side, two cells in each.
+    community = "001" if lon < 114.31 else "002"
+    assert case["grid_code"] == f"420106001{community}{'0001' if lat < 30.55 else '0002'}"
+    with live.client() as http:  # and the public lookup shows the case, with nothing personal
+        public = http.get(f"/api/v1/public/cases/{number}").json()
+    assert "13811112222" not in str(public)
+
+
+def test_a_grid_worker_report_keeps_its_draft_and_sends_once(pages, live):
+    lon, lat = gcj02_to_wgs84(114.305, 30.545)
+    page = pages.signed_in("grid_worker", "/m", phone=True, geolocation={"longitude": lon, "latitude": lat})
+    form = page.locator("#report-form")
+    form.get_by_role("button", name="上报").click()
+    expect(form.locator("[name=title]")).to_have_attribute("aria-invalid", "true")
+    expect(form.locator(".field-error").first).to_have_text("必填")
+    form.get_by_label("标题").fill("巡查：占道经营")
+    form.get_by_label("问题描述").fill("路口早点摊占道经营")
+    form.get_by_role("button", name="获取当前位置").click()
+    expect(page.locator("#position-status")).to_contain_text("已定位")
+    page.reload()
+    expect(form.get_by_label("问题描述")).to_have_value("路口早点摊占道经营")
+    expect(page.locator("#position-status")).to_contain_text("已定位")
+    form.get_by_label("照片").set_input_files([{"name": "stall.png", "mimeType": "image/png", "buffer": PNG}])
+    form.get_by_role("button", name="上报").dblclick()
+    expect(page.locator(".toast")).to_contain_text("已上报")
+    expect(form.get_by_label("标题")).to_have_value("")
+    expect(page.locator("#position-status")).to_have_text("未定位")
+    with live.client("dispatcher") as api:
+        found = api.get("/api/v1/cases", params={"q": "占道经营"}).json()["items"]
+    assert len(found) == 1, "a double click sends once"
+    assert found[0]["channel"] == "patrol" and found[0]["grid_code"] == live.world.cells[0]

@@ -24,7 +24,7 @@ function start() {
   return phoneShell(app, [
     { key: "report", label: "上报", render: (main) => {
       const form = reportForm({ draftKey: "patrol", submitLabel: "上报", send: (f, photos, draft) => submitting(f, async () => {
-        const values = { ...formValues(f), channel: "patrol", crs: "wgs84" };
+        const values = { ...formValues(f), channel: "patrol" };
         const created = await request("/api/v1/cases", { method: "POST", ...withPhotos(values, photos),
           headers: { "Idempotency-Key": draft.idempotencyKey } });
         draft.forget();

@@ -10,7 +10,7 @@ const app = document.getElementById("app");
 function reportTab(main) {
   const me = currentSession();
   const form = reportForm({ draftKey: "portal", withContact: !me, submitLabel: "提交", send: (f, photos, draft) => submitting(f, async () => {
-    const values = { ...formValues(f), crs: "wgs84" };
+    const values = formValues(f);
     const path = me ? "/api/v1/cases" : "/api/v1/public/cases";
     if (me) values.channel = "web";
     const created = await request(path, { method: "POST", ...withPhotos(values, photos), anonymous: !me,

@@ -1,0 +1,64 @@
+// The phone pages' map to put a pin on: the district's streets and communities from the public
+// outline (GCJ-02, no account needed, a hundred-odd polygons — light on a slow connection), drawn
+// with ECharts, which is fetched only when the map is first opened.
+import { request } from "./api.js";
+
+let echartsLoaded;
+function loadEcharts() {
+  echartsLoaded ||= window.echarts ? Promise.resolve() : new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = "/static/vendor/echarts.min.js";
+    script.onload = resolve;
+    script.onerror = () => { echartsLoaded = null; reject(new Error("地图载入失败，请填写地址")); };
+    document.head.append(script);
+  });
+  return echartsLoaded;
+}
+
+let outline;
+function publicOutline() {
+  outline ||= request("/api/v1/public/outline", { anonymous: true }).catch((error) => { outline = null; throw error; });
+  return outline;
+}
+
+/** A map in `el` of the district's communities; a tap puts the pin there and calls onPick([lon, lat])
+ *  in GCJ-02 (rounded to 6 decimals, about 0.1 m). Returns {chart, pin(point), district}. */
+export async function pinMap(el, { onPick, pinned = null, label = "地图：点击问题所在位置" } = {}) {
+  el.setAttribute("role", "img");
+  el.setAttribute("aria-label", label);
+  const [geojson] = await Promise.all([publicOutline(), loadEcharts()]);
+  if (!el.isConnected) return null;
+  const communities = geojson.features.filter((f) => f.properties.level === "community");
+  const streets = geojson.features.filter((f) => f.properties.level === "street");
+  const name = `outline-${geojson.district.code}`;
+  window.echarts.registerMap(name, { type: "FeatureCollection", features: communities.length ? communities : streets });
+  const rings = (f) => (f.geometry.type === "Polygon" ? [f.geometry.coordinates[0]] : f.geometry.coordinates.map((p) => p[0]));
+  const chart = window.echarts.init(el, null, { renderer: "canvas" });
+  chart.setOption({
+    animation: false,
+    geo: { map: name, roam: true, selectedMode: false, label: { show: false },
+      itemStyle: { areaColor: "#eef3f8", borderColor: "#9aa6b2", borderWidth: 0.5 },
+      emphasis: { label: { show: true, color: "#1d2733" }, itemStyle: { areaColor: "#d6e4f2" } } },
+    series: [
+      { type: "lines", coordinateSystem: "geo", polyline: true, silent: true, lineStyle: { color: "#4d5b6a", width: 1.2 },
+        data: streets.flatMap((f) => rings(f).map((coords) => ({ coords }))) },
+      { type: "scatter", coordinateSystem: "geo", symbol: "pin", symbolSize: 34, itemStyle: { color: "#d93b2b" },
+        data: pinned ? [pinned] : [], silent: true },
+    ],
+  });
+  const pin = (point) => chart.setOption({ series: [{}, { data: point ? [point] : [] }] });
+  chart.getZr().on("click", (e) => {
+    const point = chart.convertFromPixel({ geoIndex: 0 }, [e.offsetX, e.offsetY]);
+    if (!point) return;
+    const rounded = point.map((x) => Math.round(x * 1e6) / 1e6);
+    pin(rounded);
+    onPick?.(rounded);
+  });
+  const watcher = new ResizeObserver(() => {
+    if (!el.isConnected) { watcher.disconnect(); chart.dispose(); return; }
+    if (el.clientWidth && el.clientHeight) chart.resize();
+  });
+  watcher.observe(el);
+  el.dataset.regions = String(communities.length || streets.length);
+  return { chart, pin, district: geojson.district };
+}
