@@ -6,6 +6,7 @@ everything else under /api/v1. Operations (health, metrics, request logs) come f
 from __future__ import annotations
 
 from fastapi import FastAPI
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from civicloop import __version__
 from civicloop.api import problems
@@ -14,6 +15,11 @@ from civicloop.ops import middleware
 from civicloop.settings import get_settings
 
 API_PREFIX = "/api/v1"
+# Answers worth compressing: lists, GeoJSON, scripts. Spreadsheets are zip files already; an
+# answer that sets its own Content-Encoding (the grid's precompressed GeoJSON) passes as it is.
+GZIP_MIN_BYTES = 1024
+GZIP_SKIP = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+             "application/pdf")
 
 DESCRIPTION = """The closed loop of a district's 12345 hotline and grid governance over HTTP:
 intake from every channel, registration, dispatch, handling, verification, closing and rating.
@@ -30,6 +36,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.state.engine = engine_for(url)
     app.state.read_engine = read_only(app.state.engine)
     problems.install(app)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=6, exclude_content_types=GZIP_SKIP)
     middleware.install(app)
 
     from civicloop.auth.views import router as auth_router
@@ -50,11 +57,12 @@ def create_app(database_url: str | None = None) -> FastAPI:
     from civicloop.reports.views import router as reports_router
     from civicloop.commitments.views import router as commitments_router
     from civicloop.assess.views import router as assess_router
+    from civicloop.web.dashboard import router as dashboard_router
     from civicloop.web.views import router as web_router
 
     for router in (auth_router, cases_router, regions_router, departments_router, categories_router, users_router,
                    calendar_router, intake_router, addresses_router, duplicates_router, notify_router, hot_router,
-                   reports_router, commitments_router, assess_router, outline_router):
+                   reports_router, commitments_router, assess_router, dashboard_router, outline_router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(open311_router, prefix="/open311/v2")
     app.include_router(ops_router)

@@ -3,16 +3,20 @@ grid cells as GeoJSON (stored in GCJ-02; `crs=wgs84` converts for GPS-based maps
 location, and the admin's grid import (all or nothing)."""
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 import math
+import threading
+from dataclasses import dataclass
 from typing import Annotated
 
 import numpy as np
 import shapely
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
 from civicloop.api.deps import Editor, Reader, read, write
@@ -76,7 +80,7 @@ def _to_wgs84(xy: np.ndarray) -> np.ndarray:
     return np.column_stack(gcj02_to_wgs84_array(xy[:, 0], xy[:, 1]))
 
 
-def _features(session: Session, cells: list[GridCell], crs: str) -> list[GridFeature]:
+def _features(session: Session, cells: list[GridCell], crs: str, decimals: int | None = None) -> list[GridFeature]:
     names = dict(session.execute(select(Region.code, Region.name).where(
         Region.code.in_({c.community_code for c in cells} | {c.community_code[:9] for c in cells}))).all())
     worker_ids = {c.worker_id for c in cells if c.worker_id is not None}
@@ -88,11 +92,14 @@ def _features(session: Session, cells: list[GridCell], crs: str) -> list[GridFea
         texts = shapely.to_geojson(geoms).tolist()
     else:
         texts = [c.geometry for c in cells]
-    return [GridFeature(id=c.code, geometry=json.loads(text), coordinate_system=SYSTEMS[crs], properties={
-        "code": c.code, "community_code": c.community_code, "community": names.get(c.community_code),
-        "street_code": c.community_code[:9], "street": names.get(c.community_code[:9]),
-        "district_code": c.district_code, "area_m2": round(c.area_m2, 1), "source": c.source,
-        "worker": workers.get(c.worker_id)}) for c, text in zip(cells, texts)]
+    number = (lambda v: round(float(v), decimals)) if decimals is not None else float
+    return [GridFeature(id=c.code, geometry=json.loads(text, parse_float=number), coordinate_system=SYSTEMS[crs],
+                        properties={"code": c.code, "community_code": c.community_code,
+                                    "community": names.get(c.community_code), "street_code": c.community_code[:9],
+                                    "street": names.get(c.community_code[:9]), "district_code": c.district_code,
+                                    "area_m2": round(c.area_m2, 1), "source": c.source,
+                                    "worker": workers.get(c.worker_id)})
+            for c, text in zip(cells, texts)]
 
 
 def _bbox(text: str, crs: str) -> shapely.Geometry:
@@ -108,7 +115,63 @@ def _bbox(text: str, crs: str) -> shapely.Geometry:
     return shapely.box(west, south, east, north)
 
 
+# The whole district's collection is megabytes and takes seconds to make: it is made once per
+# state of the grid (its grid_version, drawn afresh by every replacement) and of the cells'
+# workers, and kept as JSON and gzip bytes; the ETag names that state, so a page that has the
+# collection asks again for a 304.
+@dataclass(frozen=True)
+class _Collection:
+    etag: str
+    body: bytes
+    gzipped: bytes
+
+
+_collections: dict[tuple[str, str, str], _Collection] = {}
+_building = threading.Lock()
+# 7 decimals of a degree are about a centimetre: a cell needs no more, and an exported grid
+# imports again within the import's tolerances (0.5 m outside, 1 m² overlap).
+DECIMALS = 7
+
+
+def _grid_etag(session: Session, code: str, crs: str) -> str:
+    """The state of the district's grid as the collection shows it: its grid_version, and who
+    patrols each cell (the only thing that changes without a grid replacement)."""
+    version = session.scalar(select(Region.grid_version).where(Region.code == code, Region.level == "district"))
+    if version is None:
+        service.get_district(session, code)  # the district's own 404
+    # One string made in the database (11,000 rows fetched one by one cost several times more).
+    line = GridCell.code + "|" + cast(User.id, String) + "|" + User.username + "|" + User.name
+    workers = (select(line.label("w")).join(User, User.id == GridCell.worker_id)
+               .where(GridCell.district_code == code).order_by(GridCell.code).subquery())
+    text = session.scalar(select(func.aggregate_strings(workers.c.w, ";"))) or ""
+    digest = hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+    return f'"{crs}-{version}-{digest}"'
+
+
+def _whole_district(request: Request, code: str, crs: str) -> Response:
+    key = (str(request.app.state.engine.url), code, crs)
+    with read(request) as session:
+        etag = _grid_etag(session, code, crs)
+        if etag in request.headers.get("if-none-match", ""):
+            return Response(status_code=304, headers={"ETag": etag, "Cache-Control": "private, no-cache"})
+        with _building:
+            kept = _collections.get(key)
+            if kept is None or kept.etag != etag:
+                district = service.get_district(session, code)
+                cells = list(session.scalars(select(GridCell).where(GridCell.district_code == code)
+                                             .order_by(GridCell.code)))
+                body = GridCollection(coordinate_system=SYSTEMS[crs], district={"code": district.code,
+                                                                                "name": district.name},
+                                      features=_features(session, cells, crs, DECIMALS)).model_dump_json().encode()
+                kept = _collections[key] = _Collection(etag, body, gzip.compress(body, compresslevel=6, mtime=0))
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Accept-Encoding"}
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(kept.gzipped, media_type=GEOJSON, headers={**headers, "Content-Encoding": "gzip"})
+    return Response(kept.body, media_type=GEOJSON, headers=headers)
+
+
 @router.get("/districts/{code}/grids", response_model=GridCollection, response_class=GeoJSONResponse,
+            responses={304: {"description": "Not modified: the grid is as the ETag given in If-None-Match"}},
             summary="A district's grid cells (GeoJSON)")
 def list_grids(
     request: Request, code: DistrictCode, principal: Reader,
@@ -116,9 +179,13 @@ def list_grids(
     bbox: Annotated[str | None, Query(max_length=200, description="west,south,east,north in `crs`: "
                                                                    "cells that touch the box")] = None,
     crs: CrsQuery = "gcj02",
-) -> GridCollection:
+) -> GridCollection | Response:
     """The cells as a FeatureCollection in code order, each with its community, street and
-    grid worker. Coordinates are stored in GCJ-02; `crs=wgs84` converts them (and the bbox)."""
+    grid worker. Coordinates are stored in GCJ-02; `crs=wgs84` converts them (and the bbox).
+    The whole district (no `community`, no `bbox`) has coordinates to 7 decimals (about 1 cm),
+    an ETag (304 on `If-None-Match`) and comes gzip-compressed when the client takes it."""
+    if community is None and bbox is None:
+        return _whole_district(request, code, crs)
     box = _bbox(bbox, crs) if bbox is not None else None
     with read(request) as session:
         district = service.get_district(session, code)

@@ -43,6 +43,7 @@ MATRIX = {
     ("POST", "/api/v1/cases"): (frozenset({"citizen", "operator", "dispatcher", "grid_worker", "supervisor"}), None),
     ("GET", "/api/v1/cases"): (SIGNED_IN, None),
     ("GET", "/api/v1/cases/queues"): (SIGNED_IN, None),
+    ("GET", "/api/v1/dashboard"): (SIGNED_IN, None),  # counts of the caller's own scope, like the queues
     ("POST", "/api/v1/public/cases"): (EVERYONE, None),
     ("GET", "/api/v1/public/cases/{number}"): (EVERYONE, None),
     ("GET", "/api/v1/public/outline"): (EVERYONE, None),

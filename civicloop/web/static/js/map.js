@@ -24,18 +24,22 @@ function inRing([x, y], ring) {
 export const GRID_CACHE = "civicloop-grid";
 
 /** The grid's GeoJSON (megabytes for a whole district), kept in the browser's Cache Storage
- *  under the district and its cell count; an import through the admin screen clears it. */
+ *  with the server's ETag: each page asks again with If-None-Match and takes the kept copy on
+ *  a 304, so a grid changed anywhere (an import, a worker assigned) is seen at once. */
 async function gridGeojson(district) {
   const path = `/api/v1/districts/${district}/grids`;
   if (!window.caches) return request(path);
-  const { cells } = await request(`/api/v1/districts/${district}`);
-  const key = `/cached${path}?cells=${cells}`;
   const cache = await caches.open(GRID_CACHE);
-  const hit = await cache.match(key);
-  if (hit) return hit.json();
-  const answer = await request(path, { raw: true });
-  await cache.put(key, answer.clone());
-  return answer.json();
+  const kept = await cache.match(path);
+  const etag = kept?.headers.get("ETag");
+  try {
+    const answer = await request(path, { raw: true, headers: etag ? { "If-None-Match": etag } : {} });
+    await cache.put(path, answer.clone());
+    return answer.json();
+  } catch (error) {
+    if (error.status === 304 && kept) return kept.json();
+    throw error;
+  }
 }
 
 /** The district's cells, fetched once per page: {cells, byCode, cellAt(point), bounds}. */
@@ -66,6 +70,77 @@ export function loadGrid(district) {
 export async function districtCode() {
   const districts = await request("/api/v1/districts");
   return (districts.items || districts)[0]?.code;
+}
+
+/**
+ * Pan and zoom by moving the drawn picture: while a drag, a pinch or a run of wheel turns goes
+ * on, the canvas is only transformed by CSS (a frame costs next to nothing), and the map is drawn
+ * again once, when the gesture ends. ECharts' own roam draws the borders of every cell again on
+ * each mouse move: 100–180 ms a frame for the demo's 11,030 cells. The transform is
+ * p → scale·p + shift (pixels); the end hands ECharts the same as one geoRoam.
+ */
+function moveByTransform(el, chart) {
+  const layer = chart.getZr().painter.getViewportRoot();
+  layer.style.transformOrigin = "0 0";
+  el.style.overflow = "hidden";
+  el.style.touchAction = "none";
+  let scale = 1;
+  let shift = [0, 0];
+  let settle;
+  const pointers = new Map();  // pointerId → its last [x, y] within el
+  const local = (e) => { const r = el.getBoundingClientRect(); return [e.clientX - r.left, e.clientY - r.top]; };
+  const show = () => { layer.style.transform = `translate(${shift[0]}px, ${shift[1]}px) scale(${scale})`; };
+  const zoomAt = ([x, y], factor) => {
+    scale *= factor;
+    shift = [factor * shift[0] + x * (1 - factor), factor * shift[1] + y * (1 - factor)];
+  };
+  const end = () => {
+    clearTimeout(settle);
+    if (scale === 1 && shift[0] === 0 && shift[1] === 0) return;
+    chart.dispatchAction({ type: "geoRoam", componentType: "geo", geoIndex: 0, dx: shift[0] / scale,
+      dy: shift[1] / scale, zoom: scale, originX: 0, originY: 0 });
+    chart.getZr().flush();  // drawn now, so the transform goes in the same frame: no jump
+    scale = 1;
+    shift = [0, 0];
+    layer.style.transform = "";
+  };
+  const centre = () => {
+    const [a, b] = [...pointers.values()];
+    return [(a[0] + b[0]) / 2, (a[1] + b[1]) / 2, Math.hypot(a[0] - b[0], a[1] - b[1])];
+  };
+  const move = (e) => {
+    if (!pointers.has(e.pointerId)) return;
+    const before = pointers.size === 2 ? centre() : pointers.get(e.pointerId);
+    pointers.set(e.pointerId, local(e));
+    const after = pointers.size === 2 ? centre() : pointers.get(e.pointerId);
+    shift = [shift[0] + after[0] - before[0], shift[1] + after[1] - before[1]];
+    if (pointers.size === 2 && before[2] > 0) zoomAt(after, after[2] / before[2]);
+    show();
+  };
+  const up = (e) => {
+    if (!pointers.delete(e.pointerId)) return;
+    if (!pointers.size) {
+      window.removeEventListener("pointermove", move);
+      window.removeEventListener("pointerup", up);
+      window.removeEventListener("pointercancel", up);
+      end();
+    }
+  };
+  el.addEventListener("pointerdown", (e) => {
+    if (e.button !== 0 || pointers.size >= 2) return;
+    end();
+    pointers.set(e.pointerId, local(e));
+    window.addEventListener("pointermove", move);
+    window.addEventListener("pointerup", up);
+    window.addEventListener("pointercancel", up);
+  });
+  el.addEventListener("wheel", (e) => {
+    e.preventDefault();
+    zoomAt(local(e), Math.exp(-e.deltaY / 500));
+    show();
+    clearTimeout(settle);
+    settle = setTimeout(end, 200);
+  }, { passive: false });
 }
 
 const FILL = ["#fde9a8", "#f6b042", "#e4572e", "#a31d12"];
@@ -106,7 +181,7 @@ export async function gridMap(el, { district, values = {}, onCell, onPick, label
       const item = p.seriesIndex === 1 && items.filled[p.dataIndex];
       return item ? `${grid.byCode[item.name].props.community || ""} ${item.name}<br>${item.value[0]} 件` : "";
     } },
-    geo: { map: `bounds-${district}`, roam: true, silent: true, itemStyle: { areaColor: "transparent", borderWidth: 0 } },
+    geo: { map: `bounds-${district}`, roam: false, silent: true, itemStyle: { areaColor: "transparent", borderWidth: 0 } },
     series: [
       { type: "lines", coordinateSystem: "geo", polyline: true, large: true, largeThreshold: 100, silent: true,
         lineStyle: { color: "#9aa6b2", width: 0.5 }, data: grid.cells.map((c) => ({ coords: c.ring })) },
@@ -115,6 +190,7 @@ export async function gridMap(el, { district, values = {}, onCell, onPick, label
       { type: "scatter", coordinateSystem: "geo", symbol: "pin", symbolSize: 28, itemStyle: { color: "#d93b2b" }, data: [], silent: true },
     ],
   });
+  moveByTransform(el, chart);
   chart.getZr().on("click", (e) => {
     const point = chart.convertFromPixel({ geoIndex: 0 }, [e.offsetX, e.offsetY]);
     if (!point) return;

@@ -1,12 +1,12 @@
 // 大屏 for leaders and assessors: counts by state and queue, the district map coloured by the
-// open cases of each cell, the trend of new and closed cases; every number and cell opens the
-// list behind it. Ranking, hot issues and targets come from their own APIs when the server has them.
+// open cases of each cell, the trend of new and closed cases, all from GET /api/v1/dashboard;
+// every number and cell opens the list behind it. Ranking, hot issues and targets come from
+// their own APIs when the server has them.
 import { paths, request } from "../api.js";
 import { states as STATES } from "../labels.js";
 import { districtCode, gridMap } from "../map.js";
 import { h } from "../ui.js";
 
-const OPEN = Object.keys(STATES).filter((s) => !["closed", "rejected", "merged"].includes(s));
 const QUEUE_LABELS = { overdue: "超期", red: "红牌", yellow: "黄牌", extension_requests: "延期申请" };
 const TREND_DAYS = 14;
 // The other parts of civicloop that feed the board: each panel shows when the server has its
@@ -28,37 +28,19 @@ function listLink(query, label, value) {
   return h("a", { href: `#/cases?${new URLSearchParams(query)}`, "data-kpi": label }, h("strong", {}, value), label);
 }
 
-/** Every open case (a page of 200 at a time): the cells' counts. */
-async function openCases() {
-  const all = [];
-  for (let page = 1; ; page++) {
-    const answer = await request("/api/v1/cases", { query: { state: OPEN, per_page: 200, page, sort: "id" } });
-    all.push(...answer.items);
-    if (page >= answer.pages) return all;
-  }
-}
-
-async function trend(el) {
-  const since = new Date(Date.now() - TREND_DAYS * 86400e3);
-  const day = (d) => d.toISOString().slice(0, 10);
-  const days = Array.from({ length: TREND_DAYS + 1 }, (_, i) => day(new Date(since.getTime() + i * 86400e3)));
-  const counts = async (field) => {
-    const n = Object.fromEntries(days.map((d) => [d, 0]));
-    for (let page = 1; ; page++) {
-      const answer = await request("/api/v1/cases", { query: { reported_from: `${days[0]}T00:00:00`, per_page: 200, page, sort: "id" } });
-      for (const c of answer.items) if (c[field] && n[c[field].slice(0, 10)] !== undefined) n[c[field].slice(0, 10)]++;
-      if (page >= answer.pages) return days.map((d) => n[d]);
-    }
-  };
-  const [reported, closed] = await Promise.all([counts("reported_at"), counts("closed_at")]);
+function trend(el, days) {
   const chart = window.echarts.init(el);
   chart.setOption({
     animation: false, tooltip: { trigger: "axis" }, legend: { data: ["新增", "结案"], top: 0 },
     grid: { left: 40, right: 10, top: 30, bottom: 30 },
-    xAxis: { type: "category", data: days.map((d) => d.slice(5)) }, yAxis: { type: "value" },
-    series: [{ name: "新增", type: "line", data: reported }, { name: "结案", type: "line", data: closed }],
+    xAxis: { type: "category", data: days.map((d) => d.day.slice(5)) }, yAxis: { type: "value" },
+    series: [{ name: "新增", type: "line", data: days.map((d) => d.reported) },
+      { name: "结案", type: "line", data: days.map((d) => d.closed) }],
   });
-  chart.on("click", (p) => { location.hash = `#/cases?reported_from=${days[p.dataIndex]}T00:00:00&reported_to=${days[p.dataIndex]}T23:59:59`; });
+  chart.on("click", (p) => {
+    const { day } = days[p.dataIndex];
+    location.hash = `#/cases?reported_from=${day}T00:00:00&reported_to=${day}T23:59:59`;
+  });
 }
 
 /** A panel fed by another part's API: shown when the server has it, "尚未提供" otherwise. */
@@ -91,22 +73,19 @@ export function dashboardScreen(root) {
       h("section.panel", {}, h("h2", {}, "网格未结案件（点击网格查看案件）"), mapBox)),
     h("div", {}, h("section.panel", {}, h("h2", {}, "趋势"), trendBox), side)));
 
-  const counts = Promise.all([
-    request("/api/v1/cases/queues"),
-    ...OPEN.map((s) => request("/api/v1/cases", { query: { state: s, per_page: 1 } }).then((a) => [s, a.total])),
-  ]).then(([queues, ...byState]) => {
+  // One answer counted by the database (GROUP BY), not pages of case lists: the counts first
+  // (the page is usable with them), then the map and the trend from the same figures.
+  const figures = request("/api/v1/dashboard", { query: { days: TREND_DAYS } });
+  const counts = figures.then(({ by_state: byState, queues }) => {
     kpis.replaceChildren(
-      ...byState.map(([s, n]) => listLink({ state: s }, STATES[s], n)),
-      ...Object.entries(QUEUE_LABELS).map(([q, label]) => listLink({ queue: q }, label, queues.counts[q] ?? 0)));
+      ...Object.entries(byState).map(([s, n]) => listLink({ state: s }, STATES[s], n)),
+      ...Object.entries(QUEUE_LABELS).map(([q, label]) => listLink({ queue: q }, label, queues[q] ?? 0)));
   });
-  // The counts first (the page is usable with them); the map and the trend, which read many pages, after.
-  const map = counts.then(() => Promise.all([districtCode(), openCases()])).then(([district, cases]) => {
-    const perCell = {};
-    for (const c of cases) if (c.grid_code) perCell[c.grid_code] = (perCell[c.grid_code] || 0) + 1;
-    return gridMap(mapBox, { district, values: perCell, label: "网格未结案件地图：点击网格查看该网格的案件",
-      onCell: (code) => { location.hash = `#/cases?grid=${code}`; } });
-  });
+  const map = counts.then(() => Promise.all([districtCode(), figures])).then(([district, { cells }]) =>
+    gridMap(mapBox, { district, values: Object.fromEntries(cells.map((c) => [c.grid, c.open])),
+      label: "网格未结案件地图：点击网格查看该网格的案件",
+      onCell: (code) => { location.hash = `#/cases?grid=${code}`; } }));
   Promise.all(PANELS.map(otherPanel)).then((panels) => side.append(...panels));
-  counts.then(() => trend(trendBox));
+  counts.then(() => figures).then(({ days }) => trend(trendBox, days));
   return { ready: counts, map };
 }
