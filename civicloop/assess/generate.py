@@ -14,23 +14,24 @@ whole history, which would be ten events and more a case for figures that read a
 - the `verify_pass` that closed the case, by the grid's worker where the cell has one
   (核查), else by the dispatcher.
 
-The outcomes that live in the case row — state, the lifecycle's times, overdue, rework
-and return counts, merges, ratings — are drawn with the shares of a district's year, so
-every indicator of docs/indicators.md is non-zero on generated data. The steps not
+The outcomes that live in the case row — state, the lifecycle's times, overdue (past
+4 days of handling, and a day per extension), rework and return counts, merges, ratings —
+are drawn with the shares of a district's year, so every indicator of docs/indicators.md
+is non-zero on generated data. The steps not
 written (立案, 签收, 回访, …) still count in the events' `seq`, which is the case's version
 after each, as the service numbers them; a case is therefore not rebuildable from its
 events (cases/service.py: rebuild), which the history does not need.
 
 A district without grid workers gets one per cell first (一格一员; patrols and 核查 need
-them). Rows go in bulk: COPY on PostgreSQL, executemany in transactions of `BATCH` cases
-on SQLite; then the fast path is rebuilt from them with the live definition
+them). Each batch of `BATCH` cases is drawn with numpy and goes in bulk: COPY on
+PostgreSQL, executemany in one transaction on SQLite; then the fast path is rebuilt from them with the live definition
 (rollup.rebuild), which the live recount agrees with."""
 from __future__ import annotations
 
 import datetime as dt
-import random
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy import func, select, text, update
 from sqlalchemy.engine import Engine
 
@@ -48,7 +49,7 @@ MAX_CASES = 50_000_000
 # How cases come in (12345 practice: the hotline carries most, grid patrols find a fifth).
 CHANNEL_WEIGHTS = {"hotline": 0.52, "patrol": 0.2, "app": 0.12, "web": 0.08, "petition": 0.04,
                    "supervision": 0.02, "instruction": 0.02}
-HOUR = dt.timedelta(hours=1)
+HOUR = np.timedelta64(1, "h")
 FIRST_STEP = 2 * HOUR    # 立案 and 派遣 are due this long after intake
 VERIFY_STEP = 48 * HOUR  # 核查 is due this long after the feedback
 COLUMNS = ("id", "version", "channel", "state", "title", "body", "created_by_id", "district_code", "street_code",
@@ -59,15 +60,8 @@ COLUMNS = ("id", "version", "channel", "state", "title", "body", "created_by_id"
 EVENT_COLUMNS = ("id", "case_id", "seq", "action", "at", "actor_id", "actor_role", "department_id", "from_state",
                  "to_state", "note", "changes")
 
-# What every generated case starts as, before its story (Cases._story) moves it on.
-BLANK = {"version": 1, "state": "reported", "title": "历史案件", "body": "生成的历史案件", "priority": "normal",
-         "lead_department_id": None, "registered_at": None, "dispatched_at": None, "accepted_at": None,
-         "fed_back_at": None, "closed_at": None, "time_basis": "working", "extension_hours": 0.0, "warning": "green",
-         "escalation_level": 0, "overdue": False, "return_count": 0, "rework_count": 0, "supervision_count": 0,
-         "rating": None, "rated_at": None, "assists_pending": 0, "merged_into_id": None}
-# The lifecycle's steps in order: the case's column, its mean hours after the step before, the state after.
-STEPS = (("registered_at", 0.3, "registered"), ("dispatched_at", 0.6, "dispatched"), ("accepted_at", 3, "handling"),
-         ("fed_back_at", 40, "verifying"), ("closed_at", 20, "closed"))
+# What every generated case says alike.
+BLANK = {"title": "历史案件", "body": "生成的历史案件", "priority": "normal", "time_basis": "working", "warning": "green"}
 
 
 @dataclass
@@ -115,120 +109,175 @@ def reference(engine: Engine, district: str) -> Reference:
     return Reference(cells, departments, categories, workers, dispatcher)
 
 
-def _zipf(n: int, rng: random.Random, s: float = 0.8) -> list[float]:
-    """Uneven weights, shuffled: a few grids, departments and categories carry most cases."""
-    weights = [1 / (rank + 1) ** s for rank in range(n)]
+def _zipf(n: int, rng: np.random.Generator, s: float = 0.8) -> np.ndarray:
+    """Uneven shares, shuffled: a few grids, departments and categories carry most cases."""
+    weights = 1 / np.arange(1, n + 1) ** s
     rng.shuffle(weights)
-    return weights
+    return weights / weights.sum()
+
+
+def _hours(rng: np.random.Generator, mean: float, n: int) -> np.ndarray:
+    return (rng.exponential(mean * 3600e6, n)).astype("timedelta64[us]")
+
+
+def _text(times: np.ndarray) -> np.ndarray:
+    """Times as SQLAlchemy's SQLite dialect writes them (PostgreSQL reads them too), so `=`
+    between a case's time and an event's holds on both."""
+    return np.char.replace(np.datetime_as_string(times, unit="us"), "T", " ").astype(object)
+
+
+def _or_none(values: np.ndarray, present: np.ndarray) -> list:
+    out = values.astype(object)
+    out[~present] = None
+    return out.tolist()
 
 
 class Cases:
-    """Rows of `cases` and `case_events`, drawn reproducibly."""
+    """Rows of `cases` and `case_events`, drawn reproducibly, a batch at a time with numpy
+    (a Python loop per case would take an hour for ten million). Case ids follow the
+    report time, as in a district's own database."""
 
-    def __init__(self, ref: Reference, district: str, start: dt.datetime, days: int, seed: int):
-        self.ref, self.district, self.start, self.days = ref, district, start, days
-        self.rng = rng = random.Random(seed)
-        self.cell_weights = _zipf(len(ref.cells), rng)
-        self.department_weights = _zipf(len(ref.departments), rng)
-        self.category_weights = _zipf(len(ref.categories), rng)
-        self.channels, self.channel_weights = list(CHANNEL_WEIGHTS), list(CHANNEL_WEIGHTS.values())
+    def __init__(self, ref: Reference, district: str, start: dt.datetime, days: int, seed: int, n: int):
+        self.ref, self.district, self.days, self.n = ref, district, days, n
+        self.start = np.datetime64(start, "us")
+        self.rng = rng = np.random.default_rng(seed)
+        self.cell_p, self.department_p = _zipf(len(ref.cells), rng), _zipf(len(ref.departments), rng)
+        self.category_p = _zipf(len(ref.categories), rng)
+        self.grids = np.array([c[0] for c in ref.cells], dtype=object)
+        self.communities = np.array([c[1] for c in ref.cells], dtype=object)
+        self.workers = np.array([c[2] or 0 for c in ref.cells])
+        self.channels = np.array(list(CHANNEL_WEIGHTS), dtype=object)
+        self.channel_p = np.array(list(CHANNEL_WEIGHTS.values())) / sum(CHANNEL_WEIGHTS.values())
 
-    def batch(self, first_id: int, n: int, end: dt.datetime, first_event: int) -> tuple[list[tuple], list[tuple]]:
-        """n case rows from `first_id` on, and their events from id `first_event` on."""
-        rng, ref = self.rng, self.ref
-        cells = rng.choices(ref.cells, self.cell_weights, k=n)
-        departments = rng.choices(ref.departments, self.department_weights, k=n)
-        categories = rng.choices(ref.categories, self.category_weights, k=n)
-        channels = rng.choices(self.channels, self.channel_weights, k=n)
-        # Volume grows over the years (sqrt of a uniform leans late); hours follow office life.
-        offsets = sorted(self.days * rng.random() ** 0.8 for _ in range(n))
-        rows, events = [], []
-        for i in range(n):
-            case_id = first_id + i
-            reported = self.start + dt.timedelta(days=int(offsets[i]), hours=7 + 14 * rng.random())
-            grid, community, worker = cells[i]
-            channel = channels[i]
-            reporter = None
-            if channel == "patrol" and ref.grid_workers:
-                reporter = worker or rng.choice(ref.grid_workers)
-            row = {**BLANK, "id": case_id, "channel": channel, "created_by_id": reporter,
-                   "district_code": self.district, "street_code": community[:9], "community_code": community,
-                   "grid_code": grid, "category_id": categories[i], "reported_at": reported, "updated_at": reported}
-            story = self._story(row, departments[i], worker, end)
-            rows.append(tuple(row[c] for c in COLUMNS))
-            for seq, action, at, actor, role, from_state, to_state, deadline in story:
-                changes = f'{{"deadline": "{deadline.isoformat()}"}}' if deadline else "{}"
-                events.append((first_event + len(events), case_id, seq, action, at, actor, role, None, from_state,
-                               to_state, None, changes))
-        return rows, events
+    def batch(self, first_id: int, done: int, k: int, end: dt.datetime,
+              first_event: int) -> tuple[list[tuple], list[tuple]]:
+        """Cases `done` to `done + k` of the n (ids from `first_id`), and their events
+        (ids from `first_event`)."""
+        rng, ref, n = self.rng, self.ref, k
+        ids = np.arange(first_id, first_id + n)
+        cell = rng.choice(len(ref.cells), n, p=self.cell_p)
+        department = np.array(ref.departments)[rng.choice(len(ref.departments), n, p=self.department_p)]
+        category = np.array(ref.categories)[rng.choice(len(ref.categories), n, p=self.category_p)]
+        channel = self.channels[rng.choice(len(self.channels), n, p=self.channel_p)]
+        # Volume grows over the years (a uniform to the power 0.8 leans late); hours follow office life.
+        share = ((done + np.arange(n) + rng.random(n)) / self.n) ** 0.8
+        day = (self.days * share).astype("int64").astype("timedelta64[D]")
+        reported = self.start + day + (7 * 3600e6 + 14 * 3600e6 * rng.random(n)).astype("timedelta64[us]")
+        worker = self.workers[cell]
+        patrol = (channel == "patrol") & bool(ref.grid_workers)
+        if ref.grid_workers:
+            worker_or_any = np.where(worker > 0, worker, rng.choice(ref.grid_workers, n))
+        else:
+            worker_or_any = worker
+        reporter = np.where(patrol, worker_or_any, 0)
 
-    def _story(self, row: dict, department: int, worker: int | None, end: dt.datetime) -> list[tuple]:
-        """How far the case went and how well, by the shares of a district's year; returns
-        the events the figures read: (seq, action, at, actor, role, from, to, deadline)."""
-        rng, at, dispatcher = self.rng, row["reported_at"], self.ref.dispatcher
-        reporter_role = "grid_worker" if row["created_by_id"] else "operator"
-        events = [(1, "report", at, row["created_by_id"], reporter_role, None, "reported", at + FIRST_STEP)]
-        draw = rng.random()
-        if draw < 0.03 and row["id"] > 1:  # a duplicate, merged into an earlier case
-            row.update(state="merged", merged_into_id=row["id"] - 1 - rng.randrange(min(50, row["id"] - 1)),
-                       updated_at=at + HOUR, version=2)
-            return events
-        if draw < 0.07:
-            row.update(state="rejected", updated_at=at + HOUR, version=2)
-            return events
-        version = 1
-        returned = rng.random()  # < 0.03: the return approved (误派); < 0.05: refused
-        row["rework_count"] = rework = int(rng.random() < 0.06)
-        row["overdue"] = rng.random() < 0.08
-        extensions = rng.choices((0, 1, 2), (0.94, 0.05, 0.01))[0]
-        for column, mean_hours, state in STEPS:
-            step_at = at + dt.timedelta(hours=rng.expovariate(1 / mean_hours))
-            if column == "dispatched_at" and returned < 0.03:  # dispatched to the wrong department first
-                asked = step_at + dt.timedelta(hours=rng.expovariate(1 / 2))
-                again = asked + dt.timedelta(hours=rng.expovariate(1 / 1))
-                if again >= end:
-                    break
-                events += [(version + 1, "dispatch", step_at, dispatcher, "dispatcher", "registered", "dispatched",
-                            None),
-                           (version + 2, "return", asked, None, "handler", "dispatched", "return_requested", None)]
-                version, step_at, row["return_count"] = version + 3, again, 1  # + approve_return
-            elif column == "accepted_at" and returned < 0.05:  # asked to return it, refused: handled after all
-                asked = at + dt.timedelta(hours=rng.expovariate(1 / 2))
-                step_at = asked + (step_at - at)
-                if step_at >= end:
-                    break
-                events.append((version + 1, "return", asked, None, "handler", "dispatched", "return_requested", None))
-                version += 2  # + refuse_return
-            elif column == "fed_back_at":
-                step_at += dt.timedelta(hours=24 * extensions)
-            if step_at >= end:
-                break
-            if column == "fed_back_at":
-                version += 2 * rework  # a feedback sent back at verification (返工) before this one
-                for k in range(extensions):  # approved while handling, each after its request
-                    events.append((version + 2 * k + 2, "approve_extension", at + (step_at - at) * (k + 1) / 3,
-                                   dispatcher, "dispatcher", "handling", "handling", None))
-                version += 2 * extensions
-                row["extension_hours"] = 24.0 * extensions
-            version += 1
-            at = row[column] = step_at
-            if column == "dispatched_at":
-                row["lead_department_id"] = department
-                events.append((version, "dispatch", at, dispatcher, "dispatcher", "registered", state, None))
-            elif column == "fed_back_at":
-                events.append((version, "feedback", at, None, "handler", "handling", state, at + VERIFY_STEP))
-            elif column == "closed_at":
-                verifier, role = (worker, "grid_worker") if worker and rng.random() < 0.8 else (dispatcher,
-                                                                                                 "dispatcher")
-                events.append((version, "verify_pass", at, verifier, role, "verifying", state, None))
-            row["state"] = state
-        if row["state"] == "closed" and rng.random() < 0.7:
-            row["rating"] = rng.choices(("satisfied", "basic", "dissatisfied"), (0.82, 0.14, 0.04))[0]
-            row["rated_at"] = at + HOUR
-            version += 1
-        row["updated_at"] = at
-        row["version"] = version
-        return events
+        # The story: how far each case went and how well, by the shares of a district's year.
+        draw = rng.random(n)
+        merged = (draw < 0.03) & (ids > 1)
+        live = draw >= 0.07
+        master = ids - 1 - (rng.random(n) * np.minimum(50, np.maximum(ids - 1, 1))).astype("int64")
+        returned = rng.random(n)
+        wrong, refused = returned < 0.03, (returned >= 0.03) & (returned < 0.05)  # 误派; a return refused
+        rework = (rng.random(n) < 0.06).astype("int64")
+        extensions = rng.choice(3, n, p=(0.94, 0.05, 0.01))
+        limit = np.datetime64(end, "us")
+        registered = reported + _hours(rng, 0.3, n)
+        first_dispatch = registered + _hours(rng, 0.6, n)
+        return_asked = first_dispatch + _hours(rng, 2, n)  # by the wrong department
+        dispatched = np.where(wrong, return_asked + _hours(rng, 1, n), first_dispatch)
+        refusal_asked = dispatched + _hours(rng, 2, n)
+        accepted = np.where(refused, refusal_asked, dispatched) + _hours(rng, 3, n)
+        fed_back = accepted + _hours(rng, 40, n) + (24 * extensions).astype("timedelta64[h]")
+        closed = fed_back + _hours(rng, 20, n)
+        reached = [live & (t < limit) for t in (registered, dispatched, accepted, fed_back, closed)]
+        at_registered, at_dispatched, at_accepted, at_fed_back, at_closed = reached
+        # Past the handling deadline (4 days, and a day per extension) before the feedback, or still without one.
+        overdue = at_accepted & (accepted + (96 + 24 * extensions).astype("timedelta64[h]")
+                                 < np.minimum(fed_back, limit))
+        rated = at_closed & (rng.random(n) < 0.7)
+        rating = rng.choice(np.array(("satisfied", "basic", "dissatisfied"), dtype=object), n, p=(0.82, 0.14, 0.04))
+        by_worker = (worker > 0) & (rng.random(n) < 0.8)  # 核查 by the grid's worker, else by the dispatcher
+
+        # The case's version after each step, as the service numbers its events.
+        v_registered = 1 + at_registered
+        v_dispatched = v_registered + at_dispatched * (1 + 3 * wrong)
+        v_accepted = v_dispatched + at_accepted * (1 + 2 * refused)
+        v_before_feedback = v_accepted + at_fed_back * 2 * rework
+        v_fed_back = v_before_feedback + at_fed_back * (1 + 2 * extensions)
+        v_closed = v_fed_back + at_closed
+        version = np.where(live, v_closed + rated, 2)
+        state = np.full(n, "reported", dtype=object)
+        state[~live] = "rejected"
+        state[merged] = "merged"
+        for mask, name in zip(reached, ("registered", "dispatched", "handling", "verifying", "closed")):
+            state[mask] = name
+        last = reported.copy()
+        for mask, times in zip(reached, (registered, dispatched, accepted, fed_back, closed)):
+            last[mask] = times[mask]
+        updated = np.where(live, last, reported + HOUR)
+        rated_at = closed + HOUR
+
+        text = {name: _text(times) for name, times in (("reported", reported), ("registered", registered),
+                ("dispatched", dispatched), ("accepted", accepted), ("fed_back", fed_back), ("closed", closed),
+                ("updated", updated), ("rated_at", rated_at), ("first_dispatch", first_dispatch),
+                ("return_asked", return_asked), ("refusal_asked", refusal_asked))}
+        none = [None] * n
+        cases = {
+            "id": ids.tolist(), "version": version.tolist(), "channel": channel.tolist(), "state": state.tolist(),
+            "title": [BLANK["title"]] * n, "body": [BLANK["body"]] * n, "created_by_id": _or_none(reporter, patrol),
+            "district_code": [self.district] * n, "street_code": [c[:9] for c in self.communities[cell]],
+            "community_code": self.communities[cell].tolist(), "grid_code": self.grids[cell].tolist(),
+            "category_id": category.tolist(), "priority": [BLANK["priority"]] * n,
+            "lead_department_id": _or_none(department, at_dispatched), "reported_at": text["reported"].tolist(),
+            "registered_at": _or_none(text["registered"], at_registered),
+            "dispatched_at": _or_none(text["dispatched"], at_dispatched),
+            "accepted_at": _or_none(text["accepted"], at_accepted),
+            "fed_back_at": _or_none(text["fed_back"], at_fed_back), "closed_at": _or_none(text["closed"], at_closed),
+            "updated_at": text["updated"].tolist(), "time_basis": [BLANK["time_basis"]] * n,
+            "extension_hours": (24.0 * extensions * at_fed_back).tolist(), "warning": [BLANK["warning"]] * n,
+            "escalation_level": [0] * n, "overdue": overdue.tolist(),
+            "return_count": (wrong & at_dispatched).astype("int64").tolist(),
+            "rework_count": (rework * at_fed_back).tolist(), "supervision_count": [0] * n,
+            "rating": _or_none(rating, rated), "rated_at": _or_none(text["rated_at"], rated),
+            "assists_pending": [0] * n, "merged_into_id": _or_none(master, merged)}
+        rows = list(zip(*(cases[c] for c in COLUMNS)))
+
+        # The events the figures read: (which cases, seq, action, at, actor, role, from, to, deadline).
+        dispatcher = np.full(n, ref.dispatcher or 0)
+        kinds = [
+            (np.ones(n, bool), 1, "report", "reported", reporter, np.where(patrol, "grid_worker", "operator"),
+             None, "reported", reported + FIRST_STEP),
+            (at_dispatched & wrong, v_registered + 1, "dispatch", "first_dispatch", dispatcher, "dispatcher",
+             "registered", "dispatched", None),
+            (at_dispatched & wrong, v_registered + 2, "return", "return_asked", None, "handler", "dispatched",
+             "return_requested", None),
+            (at_dispatched, v_dispatched, "dispatch", "dispatched", dispatcher, "dispatcher", "registered",
+             "dispatched", None),
+            (at_accepted & refused, v_dispatched + 1, "return", "refusal_asked", None, "handler", "dispatched",
+             "return_requested", None),
+            (at_fed_back, v_fed_back, "feedback", "fed_back", None, "handler", "handling", "verifying",
+             fed_back + VERIFY_STEP),
+            (at_closed, v_closed, "verify_pass", "closed", np.where(by_worker, worker, dispatcher),
+             np.where(by_worker, "grid_worker", "dispatcher"), "verifying", "closed", None),
+        ]
+        for k in (1, 2):  # approved while handling, each after its request, within the handling's time
+            share = np.float64(k / 3)
+            times = accepted + ((fed_back - accepted) * share).astype("timedelta64[us]")
+            kinds.append((at_fed_back & (extensions >= k), v_before_feedback + 2 * k, "approve_extension", times,
+                          dispatcher, "dispatcher", "handling", "handling", None))
+        events = []
+        for mask, seq, action, times, actor, role, from_state, to_state, deadline in kinds:
+            at = text[times][mask] if isinstance(times, str) else _text(times[mask])
+            columns = [ids[mask].tolist(), (np.broadcast_to(seq, n)[mask]).tolist(), [action] * int(mask.sum()),
+                       at.tolist(),
+                       [None] * int(mask.sum()) if actor is None else _or_none(actor[mask], actor[mask] > 0),
+                       np.broadcast_to(np.array(role, dtype=object), n)[mask].tolist(),
+                       [from_state] * int(mask.sum()), [to_state] * int(mask.sum()), [None] * int(mask.sum()),
+                       ['{"deadline": "%s"}' % d for d in np.datetime_as_string(deadline[mask], unit="us")]
+                       if deadline is not None else ["{}"] * int(mask.sum())]
+            events.extend(zip(*columns))
+        events.sort(key=lambda e: (e[0], e[1]))  # each case's events together, in order
+        return rows, [(first_event + i, *e[:6], None, *e[6:]) for i, e in enumerate(events)]
 
 
 def _copy(engine: Engine, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
@@ -242,17 +291,11 @@ def _copy(engine: Engine, table: str, columns: tuple[str, ...], rows: list[tuple
         raw.close()
 
 
-def _sqlite_value(value):
-    """A datetime as SQLAlchemy's SQLite dialect stores it (so `=` between the case's and
-    an event's time holds), other values as they are."""
-    return f"{value:%Y-%m-%d %H:%M:%S.%f}" if isinstance(value, dt.datetime) else value
-
-
 def _insert_sqlite(engine: Engine, batches: tuple[tuple[str, tuple[str, ...], list[tuple]], ...]) -> None:
     with engine.begin() as conn:
         for table, columns, rows in batches:
             conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                                 [tuple(_sqlite_value(v) for v in row) for row in rows])
+                                 rows)
 
 
 def generate(engine: Engine, n: int, *, years: int, district: str, end: dt.datetime, seed: int = 1,
@@ -268,10 +311,10 @@ def generate(engine: Engine, n: int, *, years: int, district: str, end: dt.datet
         first = (s.scalar(select(func.max(Case.id))) or 0) + 1
         next_event = (s.scalar(select(func.max(CaseEvent.id))) or 0) + 1
     days = 365 * years
-    source = Cases(ref, district, end - dt.timedelta(days=days), days, seed)
+    source = Cases(ref, district, end - dt.timedelta(days=days), days, seed, n)
     postgres = engine.dialect.name == "postgresql"
     for start in range(0, n, BATCH):
-        rows, events = source.batch(first + start, min(BATCH, n - start), end, next_event)
+        rows, events = source.batch(first + start, start, min(BATCH, n - start), end, next_event)
         next_event += len(events)
         if postgres:  # the cases first: the events refer to them
             _copy(engine, "cases", COLUMNS, rows)
