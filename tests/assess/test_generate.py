@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 
 from civicloop.assess import indicators as ind
 from civicloop.assess import periods, rollup, service
-from civicloop.assess.generate import generate
+from civicloop.assess.generate import _secondary_indexes, generate
 from civicloop.cases.models import Case, CaseEvent
 from civicloop.db import transaction
 from civicloop.errors import InvalidInput, NotFound
@@ -45,7 +45,11 @@ def test_generated_events_make_every_count_and_agree(engine):
     """The facts read from events (退回申请, 批准延期, 按时立案/派遣/核查, the verifier) are
     there too, at their shares, and the rollup of them is the live recount."""
     build_world(engine)
-    generate(engine, 3000, years=1, district=D, end=END, seed=5)
+    with engine.connect() as conn:
+        indexes = sorted(_secondary_indexes(conn))
+    generate(engine, 3000, years=1, district=D, end=END, seed=5)  # loaded without them, made again after
+    with engine.connect() as conn:
+        assert sorted(_secondary_indexes(conn)) == indexes and len(indexes) > 10
     year = periods.Period(END.date() - dt.timedelta(days=365), END.date())
     with transaction(engine) as s:
         actions = dict(s.execute(select(CaseEvent.action, func.count()).group_by(CaseEvent.action)).all())
