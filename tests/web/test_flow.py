@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from civicloop.cases.lifecycle import RULES
 from civicloop.regions.coords import gcj02_to_wgs84
 from tests.api.conftest import add_user
+from tests.cases.conftest import MONDAY
 from tests.web.conftest import PASSWORD, PNG, axe_violations
 
 
@@ -156,11 +157,13 @@ def test_operator_takes_a_call_with_the_keyboard_only(pages, live):
     page.keyboard.press("Enter")
     expect(page.locator("#call-form")).to_be_visible()
     expect(page.get_by_label("标题")).to_be_focused()
-    for text in ["积水", "中山路下穿通道积水，车辆无法通行", "李四", "13900001111", "中山路下穿通道"]:
+    for text in ["积水", "中山路下穿通道积水，车辆无法通行", "李四", "13900001111", "中山路下穿通道", "114.305", "30.545"]:
         page.keyboard.type(text)
         page.keyboard.press("Tab")
-    # The duplicates API (and the classifier's, when it knows the category) speak while the call is typed.
+    # The duplicates API (and the classifier's, when it knows the category) speak while the call
+    # is typed, and the point's grid cell is named.
     expect(page.locator("#suggestions")).to_contain_text("重复")
+    expect(page.locator("#suggested-grid")).to_contain_text(live.world.cells[0])
     page.keyboard.press("Control+Enter")
     expect(page.locator(".toast")).to_contain_text("已受理")
     expect(page.get_by_label("标题")).to_be_focused()  # ready for the next call
@@ -312,3 +315,61 @@ def test_a_grid_worker_report_keeps_its_draft_and_sends_once(pages, live):
         found = api.get("/api/v1/cases", params={"q": "占道经营"}).json()["items"]
     assert len(found) == 1, "a double click sends once"
     assert found[0]["channel"] == "patrol" and found[0]["grid_code"] == live.world.cells[0]
+
+
+def test_the_dispatcher_decides_with_the_keyboard_from_what_intake_worked_out(pages, live):
+    world = live.world
+    text = dict(title="井盖缺失", body="积玉桥路口人行道井盖缺失，行人容易跌落")
+    master, repeat = world.create(**text), world.create(**text, reporter_phone="13900003333")
+    advert = world.create(title="推销电话", body="有人打电话推销理财产品")
+    wrong = world.create(title="违章搭建", body="小区楼顶违章搭建彩钢棚")
+    page = pages.signed_in("dispatcher")
+
+    # The case's possible duplicate, with the reasons; one button merges it into that case.
+    open_case(page, repeat.id, "to_register")
+    advice = page.locator("section.advice")
+    expect(advice.locator("#advice-duplicates")).to_contain_text(master.number)
+    expect(advice).to_contain_text("同一网格")
+    advice.locator(f"button[data-merge='{master.number}']").click()
+    expect(page.get_by_label("主案件（编号或 ID）")).to_have_value(master.number)
+    expect(page.get_by_label("主案件（编号或 ID）")).to_be_focused()
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("dl.facts .state")).to_have_text("已合并")
+    assert axe_violations(page) == []
+
+    # Each action has its digit: 2 opens 不予立案, the reason is typed, Ctrl+Enter sends.
+    open_case(page, advert.id)
+    expect(page.locator("button[data-action=reject] kbd")).to_have_text("2")
+    page.locator("#case-title").press("2")
+    expect(page.get_by_label("说明（必填）")).to_be_focused()
+    page.keyboard.press("Control+Enter")  # no reason: named next to the field
+    expect(page.locator("form.action-form [name=note]")).to_have_attribute("aria-invalid", "true")
+    page.keyboard.type("非本区职责范围的推销行为，建议拨打反诈热线")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("dl.facts .state")).to_have_text("不予立案")
+
+    # 改类 asks for the new category.
+    open_case(page, wrong.id)
+    page.locator("button[data-action=reclassify]").click()
+    page.get_by_label(re.compile("新分类")).fill("0102")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("dl.facts")).to_contain_text("违法建设")
+
+    # A handler's extension request and return: the dispatcher approves the one, refuses the other.
+    later = MONDAY.replace(hour=10)
+    extended, returned = world.create(title="路面破损", body="积玉桥路面破损"), world.create(title="树木倒伏", body="路边树木倒伏")
+    for case in (extended, returned):
+        world.act(case.id, "register", "dispatcher", later)
+        world.act(case.id, "dispatch", "dispatcher", later, department_id=world.departments["cg"])
+        world.act(case.id, "accept" if case is extended else "return", "handler", later,
+                  note="" if case is extended else "非本单位职责")
+    world.act(extended.id, "request_extension", "handler", later, note="需采购材料", extension_hours=24)
+    page.reload()
+    open_case(page, extended.id, "extension_requests")
+    expect(page.locator("dl.facts")).to_contain_text("24 小时")
+    act(page, "approve_extension", "批准延期", expect_state="处置中")
+    expect(page.locator("dl.facts")).not_to_contain_text("申请延期")
+    open_case(page, returned.id, "to_dispatch")
+    expect(page.locator("dl.facts .state")).to_have_text("退回待审")
+    act(page, "refuse_return", "驳回退回", note="属于城管职责，请继续办理", expect_state="待签收")
+    assert axe_violations(page) == []

@@ -3,7 +3,7 @@
 import { request } from "./api.js";
 import { showCase } from "./case-panel.js";
 import { pinMap } from "./pin-map.js";
-import { field, h, keepDraft, warningMark, when } from "./ui.js";
+import { field, fileField, h, keepDraft, warningMark, when } from "./ui.js";
 
 /** Tabs: [{key, label, render(main)}]; the first is shown. */
 export function phoneShell(app, tabs, { header, initial } = {}) {
@@ -83,7 +83,7 @@ export function reportForm({ draftKey, withContact, submitLabel, send }) {
     withContact ? field("您的称呼", h("input", { name: "reporter_name", autocomplete: "name" })) : "",
     withContact ? field("联系电话", h("input", { name: "reporter_phone", type: "tel", autocomplete: "tel" }), "只有办理人员能看到") : "",
     field("地址", h("input", { name: "address", autocomplete: "street-address" }), "填写地址，或获取当前位置、在地图上选点"),
-    placeField(form), field("照片", photos),
+    placeField(form), fileField("照片", photos, "拍照或选择照片"),
     h("p.form-error", { role: "alert" }),
     h("button", { type: "submit" }, submitLabel));
   const draft = keepDraft(form, draftKey);

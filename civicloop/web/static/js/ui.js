@@ -36,6 +36,23 @@ export function field(labelText, control, hint) {
   return wrap;
 }
 
+/** A file field whose button and chosen names are in the page's words (the browser's own
+ *  "Choose Files" follows the browser's language, not the page's): the input stays the labelled,
+ *  focusable control, drawn under a button-like label. */
+export function fileField(labelText, input, buttonText = "选择文件") {
+  const wrap = field(labelText, input);
+  input.classList.add("file-input");
+  const chosen = h("span.muted", { "aria-hidden": "true" }, "未选择");
+  const say = () => { chosen.textContent = input.files.length ? [...input.files].map((f) => f.name).join("，") : "未选择"; };
+  input.addEventListener("change", () => {
+    say();
+    // A reset empties the input without a change event (the form exists once the field is in it).
+    input.form?.addEventListener("reset", () => setTimeout(say), { once: true });
+  });
+  wrap.append(h("div.file-picker", {}, h("label.file-button", { for: input.id, "aria-hidden": "true" }, buttonText), " ", chosen));
+  return wrap;
+}
+
 const DETAILS = [
   [/at least 1 character|must not be empty|is required|Field required/i, "必填"],
   [/at most (\d+) character/i, (m) => `最多 ${m[1]} 个字`],

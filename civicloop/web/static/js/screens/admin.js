@@ -4,9 +4,10 @@
 import { request } from "../api.js";
 import { departmentKinds as KINDS, roles as ROLES } from "../labels.js";
 import { districtCode, GRID_CACHE, gridMap } from "../map.js";
-import { field, formValues, h, submitting, toast } from "../ui.js";
+import { field, fileField, formValues, h, submitting, toast } from "../ui.js";
 
-const SECTIONS = { users: "用户与角色", departments: "承办单位", routing: "分派规则", categories: "分类与时限", grids: "网格" };
+const SECTIONS = { users: "用户与角色", districts: "辖区", departments: "承办单位", routing: "分派规则", categories: "分类与时限",
+  grids: "网格" };
 
 function table(columns, rows) {
   return h("table.grid", {}, h("thead", {}, h("tr", {}, columns.map(([, label]) => h("th", { scope: "col" }, label)))),
@@ -58,6 +59,23 @@ async function users(box) {
       field("初始密码", h("input", { name: "password", type: "password", autocomplete: "new-password" })),
     ], async (values) => { await request("/api/v1/users", { method: "POST", json: values }); load(); }));
   return load();
+}
+
+const KM2 = (m2) => (m2 == null ? "—" : (m2 / 1e6).toFixed(2));
+
+/** The districts set up, and each one's streets with their communities (built from the national
+ *  codes by `civicloop init`; boundaries and grids change through the 网格 section). */
+async function districts(box) {
+  const items = await request("/api/v1/districts");
+  const trees = await Promise.all(items.map((d) => request(`/api/v1/districts/${d.code}`)));
+  box.replaceChildren(table([["code", "区划代码"], ["name", "辖区"], ["streets", "街道（乡镇）"], ["communities", "社区（村）"],
+    ["cells", "网格数"], [(d) => KM2(d.area_m2), "面积（km²）"]], items),
+  ...trees.map((tree) => h("section", { "aria-label": `${tree.name}的街道和社区` }, h("h3", {}, `${tree.name}：街道和社区`),
+    table([["code", "代码"], ["name", "街道"], [(s) => s.children.length, "社区"], ["cells", "网格数"],
+      [(s) => KM2(s.area_m2), "面积（km²）"],
+      [(s) => h("details", {}, h("summary", {}, "查看社区"), h("ul", {}, s.children.map((c) =>
+        h("li", {}, `${c.name}（${c.code}，${c.cells} 格，${KM2(c.area_m2)} km²）`)))), "社区名单"]], tree.children))),
+  h("p.muted", {}, "新建辖区由命令行 civicloop init --district 区划代码 完成；网格在“网格”中导入或导出。"));
 }
 
 async function departments(box) {
@@ -124,7 +142,7 @@ async function grids(box) {
   const mapBox = h("div.map#admin-map");
   const file = h("input", { type: "file", name: "grid-file", accept: ".geojson,.json,application/geo+json" });
   const form = h("form.action-form", { novalidate: true, "aria-label": "导入网格" }, h("h3", {}, "导入网格（GeoJSON，整体替换）"),
-    field("网格文件", file), h("p.form-error", { role: "alert" }), h("button", { type: "submit" }, "导入"));
+    fileField("网格文件", file, "选择 GeoJSON 文件"), h("p.form-error", { role: "alert" }), h("button", { type: "submit" }, "导入"));
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     submitting(form, async () => {
@@ -144,7 +162,7 @@ async function grids(box) {
   return gridMap(mapBox, { district, label: "辖区网格地图" });
 }
 
-const LOADERS = { users, departments, routing, categories, grids };
+const LOADERS = { users, districts, departments, routing, categories, grids };
 
 export function adminScreen(root, initial) {
   const section = LOADERS[initial.filter?.section] ? initial.filter.section : "users";

@@ -1,18 +1,12 @@
 // 受理员: the new-call form beside the queue of cases taken in. Keyboard only: N starts a call,
 // Ctrl+Enter sends it, Esc leaves the map; the draft stays in the browser until the case exists.
 import { hasPath, request } from "../api.js";
+import { categoryOptions } from "../case-panel.js";
 import { channels as CHANNELS, intakeChannels as INTAKE } from "../labels.js";
 import { districtCode, gridMap } from "../map.js";
 import { field, formValues, h, keepDraft, submitting, toast } from "../ui.js";
 import { workbench } from "./workbench.js";
 
-let categoryNames;
-
-function categoryOptions() {
-  categoryNames ||= request("/api/v1/categories", { query: { level: 3 } })
-    .then((items) => items.map((c) => h("option", { value: c.path })));
-  return categoryNames;
-}
 
 export function callForm(channels, { onCreated } = {}) {
   const channel = h("select", { name: "channel", required: true },
@@ -74,16 +68,36 @@ export function callForm(channels, { onCreated } = {}) {
   return form;
 }
 
-/** The classifier's category (filled in when it is confident and the operator has chosen none)
- *  and the open cases the call may repeat, from the intake and duplicates APIs when the server
- *  has them. The operator confirms by sending, or corrects the category. */
+/** Where the call is: the pin's cell (`/locate`) or the written address's, when the registry
+ *  of standard addresses resolves it (`/addresses/match`). {grid, said} or null. */
+async function placeOf(values) {
+  if (values.lon && values.lat) {
+    const found = await request("/api/v1/locate", { query: { lon: values.lon, lat: values.lat } })
+      .catch((error) => ({ error }));
+    if (found.error) return { grid: null, said: `地点：${found.error.message}` };
+    return { grid: found.grid.code, said: `网格：${found.grid.code}（${found.street.name || ""} ${found.community.name || ""}）` };
+  }
+  if (!values.address || !(await hasPath("/api/v1/addresses/match"))) return null;
+  const match = await request("/api/v1/addresses/match", { method: "POST",
+    json: { text: values.address, district_code: await districtCode() } }).catch(() => null);
+  if (!match) return null;
+  if (match.status === "resolved") return { grid: match.grid_code, said: `网格：${match.grid_code}（${match.address.text}）` };
+  if (match.status === "ambiguous") return { grid: null, said: `地址有 ${match.candidates.length} 处可能，请补充门牌或楼栋，或在地图上选点` };
+  return { grid: null, said: `地址未能定位到网格（${match.reasons.join("，")}），可在地图上选点` };
+}
+
+/** What the call is and where, while it is typed: the classifier's category (filled in when it is
+ *  confident and the operator has chosen none) with the department it routes to, the grid of the
+ *  pin or the address, and the open cases the call may repeat, from the intake, address and
+ *  duplicates APIs when the server has them. The operator confirms by sending, or corrects. */
 function suggestWhileTyping(form) {
   const box = form.querySelector("#suggestions");
   let timer;
   let asked = "";
+  const keyOf = (values) => ["title", "body", "address", "lon", "lat"].map((k) => values[k] || "").join("|");
   const ask = async () => {
     const values = formValues(form);
-    const key = `${values.title || ""}|${values.body || ""}|${values.lon || ""}|${values.lat || ""}`;
+    const key = keyOf(values);
     if (!values.body || key === asked) return;
     asked = key;
     const [classify, duplicates] = await Promise.all([hasPath("/api/v1/intake/classify"), hasPath("/api/v1/duplicates/check")]);
@@ -99,9 +113,12 @@ function suggestWhileTyping(form) {
           best.department ? ` → ${best.department.name}` : "", answer.low_confidence ? "（把握不大，请人工判定）" : ""));
       }
     }
+    const place = await placeOf(values);
+    if (place) parts.push(h("p#suggested-grid", {}, place.said));
     if (duplicates) {
       const draft = { title: values.title || values.body.slice(0, 20), text: values.body };
       if (values.lon && values.lat) Object.assign(draft, { lon: Number(values.lon), lat: Number(values.lat) });
+      else if (place?.grid) draft.grid_code = place.grid;
       const answer = await request("/api/v1/duplicates/check", { method: "POST", json: draft }).catch(() => null);
       const candidates = answer?.candidates || [];
       parts.push(candidates.length
@@ -109,6 +126,7 @@ function suggestWhileTyping(form) {
           h("li", {}, `${c.case.number} ${c.case.title}（${c.reasons.join("，")}）`))))
         : h("p.muted", {}, "未发现可能重复的案件"));
     }
+    if (keyOf(formValues(form)) !== key) return;  // typed on meanwhile: the next answer says it
     box.replaceChildren(...parts);
     box.className = parts.length ? "panel" : "";
   };
