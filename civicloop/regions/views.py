@@ -60,10 +60,14 @@ def list_districts(request: Request, principal: Reader) -> list[DistrictOut]:
     out = []
     with read(request) as session:
         for district in service.list_districts(session):
-            tree = service.region_tree(session, district.code)
+            # Counted, not read: every page's map asks for this, and the tree's areas carry megabytes of outlines.
+            levels = dict(session.execute(select(Region.level, func.count()).where(
+                Region.district_code == district.code).group_by(Region.level)).all())
+            cells = session.scalar(select(func.count()).select_from(GridCell)
+                                   .where(GridCell.district_code == district.code))
             out.append(DistrictOut(code=district.code, name=district.name, kind=district.kind,
-                                   area_m2=district.area_m2, streets=len(tree.children),
-                                   communities=sum(len(s.children) for s in tree.children), cells=tree.cells))
+                                   area_m2=district.area_m2, streets=levels.get("street", 0),
+                                   communities=levels.get("community", 0), cells=cells))
     return out
 
 

@@ -1,7 +1,7 @@
 """The dashboard's (大屏) figures in one answer, each counted by one GROUP BY in the database
 (on the indexed state, grid, reported and closed columns of `cases`) rather than by paging
 through case lists in the browser: open cases by state, open cases per grid cell by warning
-colour, the work queues, and the new and closed cases of each recent day.
+colour, the work queues of open cases, and the new and closed cases of each recent day.
 
 Every figure is narrowed to the caller's scope exactly as `GET /cases` is (`cases/query.py`),
 so each number equals the total of the list it opens."""
@@ -24,6 +24,10 @@ from civicloop.settings import local_now
 router = APIRouter(tags=["dashboard"])
 OPEN_STATES = tuple(s.value for s in State if s in OPEN)  # in the lifecycle's order
 WARNINGS = ("green", "yellow", "red")
+# The work queues the board shows: each a condition on open cases (cases/query.QUEUES), so one
+# pass over the open cases counts them all; `mine` and the others that read closed cases are
+# the lists' business, not the board's.
+QUEUES = ("overdue", "red", "yellow", "extension_requests")
 
 
 class CellCounts(ApiModel):
@@ -43,7 +47,8 @@ class DayCounts(ApiModel):
 class DashboardOut(ApiModel):
     as_of: dt.datetime
     by_state: dict[str, int] = Field(description="open cases by state (every open state, 0 included)")
-    queues: dict[str, int] = Field(description="the work queues' counts, as GET /cases/queues")
+    queues: dict[str, int] = Field(description="overdue, red, yellow and extension_requests: the counts of "
+                                               "those queues, as GET /cases/queues")
     cells: list[CellCounts] = Field(description="grid cells with open cases, by warning colour, in code order")
     days: list[DayCounts] = Field(description="the last `days` days, oldest first, today last")
 
@@ -62,6 +67,8 @@ def figures(session, actor, days: int) -> DashboardOut:
     by_state = dict.fromkeys(OPEN_STATES, 0)
     by_state.update(session.execute(select(Case.state, func.count()).where(is_open, *scope)
                                     .group_by(Case.state)).all())
+    queues = session.execute(select(*(func.count().filter(query.QUEUES[name](actor)).label(name) for name in QUEUES))
+                             .where(is_open, *scope)).one()._asdict()
     cells: dict[str, dict[str, int]] = {}
     for grid, warning, n in session.execute(
             select(Case.grid_code, Case.warning, func.count())
@@ -72,7 +79,7 @@ def figures(session, actor, days: int) -> DashboardOut:
     reported = _per_day(session, Case.reported_at, since, scope)
     closed = _per_day(session, Case.closed_at, since, scope)
     return DashboardOut(
-        as_of=now, by_state=by_state, queues=query.queue_counts(session, actor),
+        as_of=now, by_state=by_state, queues=queues,
         cells=[CellCounts(grid=g, open=sum(n.values()), **n) for g, n in sorted(cells.items())],
         days=[DayCounts(day=d, reported=reported.get(d, 0), closed=closed.get(d, 0))
               for d in (first + dt.timedelta(days=i) for i in range(days))])

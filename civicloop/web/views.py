@@ -5,14 +5,16 @@ document: they are not part of the API."""
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
+import mimetypes
 import os
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import FileResponse
 
 from civicloop.auth.policy import INTAKE_CHANNELS
 from civicloop.cases.lifecycle import RULES, STATE_LABELS, Rating
@@ -63,9 +65,8 @@ def preload_links(name: str) -> str:
 
 
 def _page(name: str):
-    def page() -> FileResponse:
-        return FileResponse(STATIC_DIR / name, media_type="text/html; charset=utf-8",
-                            headers={**NO_STALE, "Link": preload_links(name)})
+    async def page(request: Request) -> Response:
+        return _send(request, STATIC_DIR / name, {**NO_STALE, "Link": preload_links(name)}, "text/html; charset=utf-8")
     return page
 
 
@@ -95,29 +96,48 @@ def labels() -> Response:
     return Response(labels_module(), media_type="text/javascript; charset=utf-8", headers=NO_STALE)
 
 
-@lru_cache(maxsize=len(VENDOR))
-def _gzipped(path: Path, mtime: float) -> bytes:
-    return gzip.compress(path.read_bytes(), compresslevel=9, mtime=0)
+@dataclass(frozen=True)
+class _Kept:
+    body: bytes
+    gzipped: bytes
+    etag: str
+
+
+@lru_cache(maxsize=256)
+def _kept(path: Path, mtime_ns: int, size: int) -> _Kept:
+    body = path.read_bytes()
+    return _Kept(body, gzip.compress(body, compresslevel=9, mtime=0),
+                 f'"{hashlib.blake2b(body, digest_size=8).hexdigest()}"')
+
+
+def _send(request: Request, path: Path, headers: dict, media_type: str | None = None) -> Response:
+    """A file from memory, read and compressed once per version of it (a page's dozen small
+    files came slowly through threads one by one on a busy server); 304 when the browser has it."""
+    stat = path.stat()
+    kept = _kept(path, stat.st_mtime_ns, stat.st_size)
+    media_type = media_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    headers = {**headers, "ETag": kept.etag, "Vary": "Accept-Encoding"}
+    if kept.etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", "") and len(kept.gzipped) < len(kept.body):
+        return Response(kept.gzipped, media_type=media_type, headers={**headers, "Content-Encoding": "gzip"})
+    return Response(kept.body, media_type=media_type, headers=headers)
 
 
 @router.get("/static/vendor/{name}")
-def vendor(name: str, request: Request) -> Response:
-    """A vendor script (ECharts is a megabyte): compressed once, not on every request."""
+async def vendor(name: str, request: Request) -> Response:
     if name in VENDOR:
         for base in node_modules_dirs():
             path = base / VENDOR[name]
             if path.is_file():
-                headers = {"Cache-Control": "public, max-age=86400", "Vary": "Accept-Encoding"}
-                if "gzip" not in request.headers.get("accept-encoding", ""):
-                    return FileResponse(path, media_type="text/javascript; charset=utf-8", headers=headers)
-                return Response(_gzipped(path, path.stat().st_mtime), media_type="text/javascript; charset=utf-8",
-                                headers={**headers, "Content-Encoding": "gzip"})
+                return _send(request, path, {"Cache-Control": "public, max-age=86400"},
+                             "text/javascript; charset=utf-8")
     raise NotFound("name", f"no vendor file {name!r} (is `make install` done?)")
 
 
 @router.get("/static/{path:path}")
-def static(path: str) -> FileResponse:
+async def static(path: str, request: Request) -> Response:
     target = (STATIC_DIR / path).resolve()
     if not target.is_file() or STATIC_DIR not in target.parents:
         raise NotFound("path", f"no static file {path!r}")
-    return FileResponse(target, headers=NO_STALE)
+    return _send(request, target, NO_STALE)
