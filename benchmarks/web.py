@@ -1,17 +1,22 @@
 """Web benchmark: the staff pages in headless Chromium against `civicloop serve` on loopback,
-in the demo district (武昌区, about 11,000 grid cells).
+in the demo district (武昌区, about 11,000 grid cells), then with 100,000 historical cases
+loaded on top (`civicloop assess generate`).
 
 For each staff page: the time from navigation to interactive (the screen's first data drawn
 and its handlers in place: `window.civicloopReady`), read with the Performance API; for the
-map: how many grid cells it draws, the time to fetch the grid (first visit, then from the
-browser's cache) and to draw it, and the frame times while panning. Medians of --runs runs,
-each in a fresh browser profile. With --screenshots it also saves every screen, desktop and
-phone, into docs/screenshots/.
+map: how many grid cells it draws, the time to fetch the grid (first visit, then revalidated
+from the browser's cache) and to draw it, the frame times while dragging it with the page's own
+handlers, the redraw when the drag ends, and — for comparison — the frame times of the same
+steps through ECharts' own roam (a full redraw each). Medians of --runs runs, each in a fresh
+browser profile. With --screenshots it also saves every screen, desktop and phone, into
+docs/screenshots/.
 
-    .venv/bin/python benchmarks/web.py [--database-url URL] [--runs 3] [--screenshots]
+    .venv/bin/python benchmarks/web.py [--database-url URL] [--runs 3] [--cases 100000] [--screenshots]
 
 Without --database-url it builds the demo district into a temporary SQLite database first
-(`civicloop demo --fresh`, about a minute). Chromium is Debian's (`apt-get install chromium`).
+(`civicloop demo --fresh`, a few minutes). --cases loads that many cases into the database
+after the demo's runs (into the given one too: use a copy); 0 measures the demo only.
+Chromium is Debian's (`apt-get install chromium`).
 """
 from __future__ import annotations
 
@@ -97,23 +102,51 @@ def time_to_interactive(page) -> float:
                          "return performance.now(); }")
 
 
+# A drag of 30 moves of the page's own pointer handlers (what a mouse does), the frame after
+# each move timed; the redraw when the drag ends; then the same 30 steps through ECharts' own
+# roam, which redraws every cell on each step (how the map panned before), for the ratio.
+PAN = """async (selector) => {
+  const el = document.querySelector(selector);
+  const chart = echarts.getInstanceByDom(el);
+  const box = el.getBoundingClientRect();
+  let x = box.left + box.width / 2, y = box.top + box.height / 2;
+  const fire = (type) => document.elementFromPoint(x, y).dispatchEvent(new PointerEvent(type, {
+    bubbles: true, cancelable: true, pointerId: 1, isPrimary: true, pointerType: "mouse", button: 0,
+    buttons: type === "pointerup" ? 0 : 1, clientX: x, clientY: y }));
+  const frame = () => new Promise(requestAnimationFrame);
+  const timed = async (step) => {
+    const frames = [];
+    await frame();
+    let last = performance.now();
+    for (let i = 0; i < 30; i++) {
+      step(i);
+      await frame();
+      const now = performance.now(); frames.push(now - last); last = now;
+    }
+    return frames.sort((a, b) => a - b);
+  };
+  const centre = () => chart.convertFromPixel({ geoIndex: 0 }, [box.width / 2, box.height / 2]);
+  const before = centre();
+  fire("pointerdown");
+  const drag = await timed((i) => { x += i % 2 ? -8 : 12; y += 4; fire("pointermove"); });
+  const released = performance.now();
+  fire("pointerup");
+  await frame();
+  const redraw = performance.now() - released;
+  const after = centre();
+  const roam = await timed((i) => chart.dispatchAction({ type: "geoRoam", componentType: "geo", dx: i % 2 ? -8 : 8, dy: 4 }));
+  return { cells: +el.dataset.cells, fetch: +el.dataset.fetchMs, draw: +el.dataset.drawMs,
+           frame_median: drag[15], frame_max: drag[29], redraw, roam_median: roam[15], roam_max: roam[29],
+           moved: before[0] !== after[0] && before[1] !== after[1] };
+}"""
+
+
 def map_figures(page, selector: str) -> dict:
     page.wait_for_selector(f"{selector}[data-cells]")
-    figures = page.evaluate(f"""async () => {{
-      const el = document.querySelector('{selector}');
-      const chart = echarts.getInstanceByDom(el);
-      const frames = [];
-      let last = performance.now();
-      for (let i = 0; i < 30; i++) {{
-        chart.dispatchAction({{ type: 'geoRoam', componentType: 'geo', dx: i % 2 ? -8 : 8, dy: 4 }});
-        await new Promise(requestAnimationFrame);
-        const now = performance.now(); frames.push(now - last); last = now;
-      }}
-      frames.sort((a, b) => a - b);
-      return {{ cells: +el.dataset.cells, fetch: +el.dataset.fetchMs, draw: +el.dataset.drawMs,
-               frame_median: frames[15], frame_max: frames[29] }};
-    }}""")
-    # Again in the same profile: the grid now comes from the browser's Cache Storage.
+    figures = page.evaluate(PAN, selector)
+    if not figures.pop("moved"):
+        raise SystemExit(f"{selector}: the drag did not move the map")
+    # Again in the same profile: the grid now comes from the browser's Cache Storage (a 304).
     page.reload()
     page.wait_for_selector(f"{selector}[data-cells]")
     figures["fetch_cached"] = float(page.eval_on_selector(selector, "el => +el.dataset.fetchMs"))
@@ -179,56 +212,83 @@ def screenshots(browser, url: str) -> None:
     console.print(f"screenshots in {SHOTS.relative_to(ROOT)}")
 
 
+def measure(browser, url: str, runs: int) -> tuple[dict[str, list[float]], dict[str, list[dict]]]:
+    """Each staff page's time to interactive and the maps' figures, `runs` times."""
+    sessions = {account: session_of(url, account) for _, account, _, _ in STAFF_PAGES}
+    tti: dict[str, list[float]] = {name: [] for name, *_ in STAFF_PAGES}
+    maps: dict[str, list[dict]] = {}
+    for _ in range(runs):
+        for name, account, path, map_selector in STAFF_PAGES:
+            context, page = open_signed_in(browser, url, sessions[account], path)
+            tti[name].append(time_to_interactive(page))
+            if map_selector:
+                maps.setdefault(name, []).append(map_figures(page, map_selector))
+            context.close()
+    return tti, maps
+
+
+def report(label: str, runs: int, tti: dict[str, list[float]], maps: dict[str, list[dict]]) -> None:
+    table = Table(title=f"staff pages, {label}, median of {runs} runs (ms; min–max)")
+    table.add_column("page")
+    table.add_column("interactive", justify="right")
+    table.add_column("min–max", justify="right")
+    for name, values in tti.items():
+        table.add_row(name, f"{statistics.median(values):.0f}", f"{min(values):.0f}–{max(values):.0f}")
+    console.print(table)
+    table = Table(title=f"the grid map, {label} (ms; frames while panning)")
+    for column in ("page", "cells", "grid fetch", "fetch, cached", "draw", "pan frame median", "max",
+                   "redraw at the end", "ECharts roam median", "max"):
+        table.add_column(column, justify="right")
+    for name, results in maps.items():
+        m = {k: statistics.median(r[k] for r in results) for k in results[0]}
+        table.add_row(name, *(f"{m[k]:.0f}" for k in ("cells", "fetch", "fetch_cached", "draw", "frame_median",
+                                                        "frame_max", "redraw", "roam_median", "roam_max")))
+    console.print(table)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", help="a database the demo was built in (default: build one)")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--cases", type=int, default=100_000,
+                        help="then load this many historical cases on top (`civicloop assess generate`) and "
+                             "measure again; 0: the demo only")
     parser.add_argument("--screenshots", action="store_true", help="also save every screen into docs/screenshots/")
     args = parser.parse_args()
     tmp = tempfile.TemporaryDirectory()
     url_db = args.database_url
+    env = {**os.environ, "CIVICLOOP_ATTACHMENTS_DIR": f"{tmp.name}/attachments"}
     if url_db is None:
         url_db = f"sqlite:///{tmp.name}/demo.db"
         console.print("building the demo district (civicloop demo --fresh) …")
         subprocess.run([sys.executable, "-m", "civicloop", "demo", "--fresh"], check=True, stdout=subprocess.DEVNULL,
-                       env={**os.environ, "CIVICLOOP_DATABASE_URL": url_db,
-                            "CIVICLOOP_ATTACHMENTS_DIR": f"{tmp.name}/attachments"})
-    port = free_port()
-    server = serve(url_db, port)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-            sessions = {account: session_of(url, account) for _, account, _, _ in STAFF_PAGES}
-            tti: dict[str, list[float]] = {name: [] for name, *_ in STAFF_PAGES}
-            maps: dict[str, list[dict]] = {}
-            for _ in range(args.runs):
-                for name, account, path, map_selector in STAFF_PAGES:
-                    context, page = open_signed_in(browser, url, sessions[account], path)
-                    tti[name].append(time_to_interactive(page))
-                    if map_selector:
-                        maps.setdefault(name, []).append(map_figures(page, map_selector))
-                    context.close()
-            if args.screenshots:
-                screenshots(browser, url)
-            browser.close()
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait()
-    table = Table(title=f"staff pages, demo district, median of {args.runs} runs (ms)")
-    table.add_column("page")
-    table.add_column("interactive", justify="right")
-    for name, values in tti.items():
-        table.add_row(name, f"{statistics.median(values):.0f}")
-    console.print(table)
-    table = Table(title="the grid map (ms; frames while panning)")
-    for column in ("page", "cells", "grid fetch", "fetch, cached", "draw", "frame median", "frame max"):
-        table.add_column(column, justify="right")
-    for name, runs in maps.items():
-        m = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-        table.add_row(name, f"{m['cells']:.0f}", f"{m['fetch']:.0f}", f"{m['fetch_cached']:.0f}", f"{m['draw']:.0f}",
-                      f"{m['frame_median']:.0f}", f"{m['frame_max']:.0f}")
-    console.print(table)
+                       env={**env, "CIVICLOOP_DATABASE_URL": url_db})
+    env["CIVICLOOP_DATABASE_URL"] = url_db
+    datasets = [("the demo district", None)] + ([(f"the demo + {args.cases:,} cases", args.cases)] if args.cases else [])
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        for label, extra in datasets:
+            if extra:
+                console.print(f"loading {extra:,} historical cases (civicloop assess generate) …")
+                subprocess.run([sys.executable, "-m", "civicloop", "assess", "generate", "--cases", str(extra)],
+                               check=True, stdout=subprocess.DEVNULL, env=env)
+            port = free_port()
+            server = serve(url_db, port)
+            url = f"http://127.0.0.1:{port}"
+            try:
+                leader = {"Authorization": "Bearer " + session_of(url, "leader1")["token"]}
+                cases = httpx.get(url + "/api/v1/cases", params={"per_page": 1}, headers=leader, timeout=60).json()
+                label = f"{label} ({cases['total']:,} cases)"
+                console.print(f"{label}: load average {os.getloadavg()[0]:.1f} before the runs")
+                tti, maps = measure(browser, url, args.runs)
+                if args.screenshots and not extra:
+                    screenshots(browser, url)
+            finally:
+                os.killpg(server.pid, signal.SIGTERM)
+                server.wait()
+            console.print(f"load average {os.getloadavg()[0]:.1f} after the runs")
+            report(label, args.runs, tti, maps)
+        browser.close()
 
 
 if __name__ == "__main__":
