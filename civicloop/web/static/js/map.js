@@ -42,9 +42,20 @@ async function gridGeojson(district) {
   }
 }
 
+/** ECharts: the console loads it `async`, so that a screen's first data never waits for its
+ *  megabyte to be evaluated; what draws with it waits here. */
+export function echartsReady() {
+  if (window.echarts) return Promise.resolve(window.echarts);
+  const script = document.querySelector("script[src$='/echarts.min.js']");
+  return new Promise((resolve, reject) => {
+    script.addEventListener("load", () => resolve(window.echarts), { once: true });
+    script.addEventListener("error", () => reject(new Error("ECharts 载入失败")), { once: true });
+  });
+}
+
 /** The district's cells, fetched once per page: {cells, byCode, cellAt(point), bounds}. */
 export function loadGrid(district) {
-  loaded[district] ||= gridGeojson(district).then((geojson) => {
+  loaded[district] ||= Promise.all([gridGeojson(district), echartsReady()]).then(([geojson]) => {
     const cells = geojson.features.map((f) => {
       const ring = ringOf(f);
       const xs = ring.map((p) => p[0]);

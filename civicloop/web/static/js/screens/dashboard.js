@@ -4,7 +4,7 @@
 // their own APIs when the server has them.
 import { paths, request } from "../api.js";
 import { states as STATES } from "../labels.js";
-import { districtCode, gridMap } from "../map.js";
+import { districtCode, echartsReady, gridMap } from "../map.js";
 import { h } from "../ui.js";
 
 const QUEUE_LABELS = { overdue: "超期", red: "红牌", yellow: "黄牌", extension_requests: "延期申请" };
@@ -28,8 +28,8 @@ function listLink(query, label, value) {
   return h("a", { href: `#/cases?${new URLSearchParams(query)}`, "data-kpi": label }, h("strong", {}, value), label);
 }
 
-function trend(el, days) {
-  const chart = window.echarts.init(el);
+async function trend(el, days) {
+  const chart = (await echartsReady()).init(el);
   chart.setOption({
     animation: false, tooltip: { trigger: "axis" }, legend: { data: ["新增", "结案"], top: 0 },
     grid: { left: 40, right: 10, top: 30, bottom: 30 },
