@@ -92,7 +92,7 @@ def labels_module() -> str:
 
 
 @router.get("/static/" + LABELS)
-def labels() -> Response:
+async def labels() -> Response:
     return Response(labels_module(), media_type="text/javascript; charset=utf-8", headers=NO_STALE)
 
 
