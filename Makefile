@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 INTAKE_MODEL := civicloop/data/intake-model.joblib
 
-.PHONY: install demo test bench-lifecycle bench-sweep bench-geometry bench-classify clean bench-reports bench-bulletin bench-duplicates bench-locate bench-web bench-hot bench-assess
+.PHONY: install demo test bench-lifecycle bench-sweep bench-geometry bench-classify clean bench-reports bench-bulletin bench-duplicates bench-locate bench-web bench-hot bench-assess screenshots
 
 install: $(VENV)/.installed node_modules/.installed $(INTAKE_MODEL)
 
@@ -64,6 +64,10 @@ bench-duplicates: install
 
 bench-web: install
 	$(BIN)/python benchmarks/web.py
+
+# Every screen of the demo district, desktop and phone, checked and saved into docs/screenshots/.
+screenshots: install
+	CIVICLOOP_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/web/test_screenshots.py -k sqlite
 
 bench-hot: install
 	$(BIN)/python benchmarks/hot.py

@@ -21,6 +21,28 @@ function publicOutline() {
   return outline;
 }
 
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** [[west, north], [east, south]] of the communities, leaving out any far from the rest (an
+ *  exclave would shrink the whole district to a corner of a phone's screen; it is still drawn,
+ *  a pan away). Null (ECharts fits everything) when there are no communities. */
+function mainPart(communities) {
+  if (!communities.length) return null;
+  const boxes = communities.map((f) => {
+    const points = (f.geometry.type === "Polygon" ? [f.geometry.coordinates] : f.geometry.coordinates).flat(2);
+    const xs = points.map((p) => p[0]);
+    const ys = points.map((p) => p[1]);
+    return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+  });
+  const centres = boxes.map((b) => [(b[0] + b[2]) / 2, (b[1] + b[3]) / 2]);
+  const mid = [median(centres.map((c) => c[0])), median(centres.map((c) => c[1]))];
+  const far = centres.map((c) => Math.hypot(c[0] - mid[0], c[1] - mid[1]));
+  const limit = 3 * median(far) || Infinity;
+  const kept = boxes.filter((_, i) => far[i] <= limit);
+  return [[Math.min(...kept.map((b) => b[0])), Math.max(...kept.map((b) => b[3]))],
+    [Math.max(...kept.map((b) => b[2])), Math.min(...kept.map((b) => b[1]))]];
+}
+
 /** A map in `el` of the district's communities; a tap puts the pin there and calls onPick([lon, lat])
  *  in GCJ-02 (rounded to 6 decimals, about 0.1 m). Returns {chart, pin(point), district}. */
 export async function pinMap(el, { onPick, pinned = null, label = "地图：点击问题所在位置" } = {}) {
@@ -36,7 +58,7 @@ export async function pinMap(el, { onPick, pinned = null, label = "地图：点�
   const chart = window.echarts.init(el, null, { renderer: "canvas" });
   chart.setOption({
     animation: false,
-    geo: { map: name, roam: true, selectedMode: false, label: { show: false },
+    geo: { map: name, roam: true, selectedMode: false, label: { show: false }, boundingCoords: mainPart(communities),
       itemStyle: { areaColor: "#eef3f8", borderColor: "#9aa6b2", borderWidth: 0.5 },
       emphasis: { label: { show: true, color: "#1d2733" }, itemStyle: { areaColor: "#d6e4f2" } } },
     series: [
