@@ -262,6 +262,7 @@ def test_a_citizen_pins_the_problem_on_the_map_and_nothing_is_lost_or_doubled(pa
     form.get_by_label("问题描述").fill("路面塌陷一个大坑，电话 13811112222")
     form.get_by_role("button", name="提交").click()  # no place yet: said next to the address
     expect(form.locator("[name=address]")).to_have_attribute("aria-invalid", "true")
+    expect(form.locator(".field-error")).to_have_text("请填写地址，或获取当前位置、在地图上选点")
 
     # The map is the public outline (no account): a tap puts the pin, kept in GCJ-02 as it is.
     form.get_by_role("button", name="地图选点").click()
@@ -277,6 +278,12 @@ def test_a_citizen_pins_the_problem_on_the_map_and_nothing_is_lost_or_doubled(pa
     page.reload()
     expect(form.get_by_label("标题")).to_have_value("地图选点：路面塌陷")
     expect(page.locator("#position-status")).to_contain_text("已在地图上选点")
+    # The connection drops as it is sent: said so, and nothing typed is lost; sent again, once.
+    page.context.set_offline(True)
+    form.get_by_role("button", name="提交").click()
+    expect(form.locator(".form-error")).to_contain_text("连不上服务器")
+    expect(form.get_by_label("问题描述")).to_have_value("路面塌陷一个大坑，电话 13811112222")
+    page.context.set_offline(False)
     form.get_by_role("button", name="提交").dblclick()
     number = page.locator("#tracking-number").inner_text()
     with live.client("dispatcher") as api:

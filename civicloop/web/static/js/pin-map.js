@@ -69,8 +69,16 @@ export async function pinMap(el, { onPick, pinned = null, label = "地图：点�
     ],
   });
   const pin = (point) => chart.setOption({ series: [{}, { data: point ? [point] : [] }] });
-  chart.getZr().on("click", (e) => {
-    const point = chart.convertFromPixel({ geoIndex: 0 }, [e.offsetX, e.offsetY]);
+  // A tap is a press and release in one place (a drag pans the map). Read from the element's own
+  // pointer events: zrender's click event was now and then missed (a tap right after the map appeared).
+  let down = null;
+  el.addEventListener("pointerdown", (e) => { down = [e.clientX, e.clientY]; });
+  el.addEventListener("pointerup", (e) => {
+    const tapped = down && Math.hypot(e.clientX - down[0], e.clientY - down[1]) < 6;
+    down = null;
+    if (!tapped) return;
+    const frame = el.getBoundingClientRect();
+    const point = chart.convertFromPixel({ geoIndex: 0 }, [e.clientX - frame.left, e.clientY - frame.top]);
     if (!point) return;
     const rounded = point.map((x) => Math.round(x * 1e6) / 1e6);
     pin(rounded);

@@ -57,6 +57,10 @@ const DETAILS = [
   [/at least 1 character|must not be empty|is required|Field required/i, "必填"],
   [/at most (\d+) character/i, (m) => `最多 ${m[1]} 个字`],
   [/valid number|valid integer/i, "请填写数字"],
+  [/needs a place/i, "请填写地址，或获取当前位置、在地图上选点"],
+  [/lies outside district/i, "这个位置不在本辖区内，请重新选点或填写地址"],
+  [/more than (\d+) requests in (\d+) s.*retry in (\d+) s/i,
+    (m) => `提交过于频繁（${m[2]} 秒内最多 ${m[1]} 次），请 ${m[3]} 秒后再试；已填写的内容保留在本机`],
 ];
 /** The server's words about a field, in Chinese where the server spoke pydantic's English. */
 export function explain(detail = "") {
