@@ -4,6 +4,7 @@ reports back with a photo → the grid worker verifies on the phone → the citi
 Each screen passes axe-core without a serious or critical violation."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from playwright.sync_api import expect
@@ -219,6 +220,9 @@ def test_admin_manages_users_rules_and_the_grid(pages, live):
     expect(page.locator("table.grid")).to_contain_text("值班长九")
     assert axe_violations(page) == []
 
+    page.locator("button[data-section=districts]").click()
+    expect(page.locator("table.grid").first).to_contain_text("武昌区")
+    expect(page.locator("table.grid").nth(1)).to_contain_text("积玉桥街道")
     page.locator("button[data-section=routing]").click()
     expect(page.locator("table.grid")).to_contain_text("区住建局")  # the world's rule: 城乡建设 → 区住建局
     page.locator("button[data-section=grids]").click()
@@ -379,4 +383,38 @@ def test_the_dispatcher_decides_with_the_keyboard_from_what_intake_worked_out(pa
     open_case(page, returned.id, "to_dispatch")
     expect(page.locator("dl.facts .state")).to_have_text("退回待审")
     act(page, "refuse_return", "驳回退回", note="属于城管职责，请继续办理", expect_state="待签收")
+    assert axe_violations(page) == []
+
+
+def test_the_handler_works_its_cases_by_deadline(pages, live):
+    world = live.world
+    later = MONDAY.replace(hour=10)
+    cases = [world.create(title=title, body=f"积玉桥{title}") for title in ("路灯倾斜", "垃圾满溢", "道路积水")]
+    # Dispatched in an order that is neither the cases' nor its reverse: the deadlines say 2, 0, 1.
+    for minutes, case in zip((20, 40, 0), cases):
+        at = later + dt.timedelta(minutes=minutes)
+        world.act(case.id, "register", "dispatcher", at)
+        world.act(case.id, "dispatch", "dispatcher", at, department_id=world.departments["cg"])
+    page = pages.signed_in("handler")
+    page.locator("button[data-queue=to_accept]").click()
+    expect(page.locator("ol.cases li[data-id]")).to_have_count(3)
+    shown = [int(i) for i in page.locator("ol.cases li[data-id]").evaluate_all("items => items.map((li) => li.dataset.id)")]
+    assert shown == [cases[2].id, cases[0].id, cases[1].id], "nearest deadline first"
+
+    open_case(page, cases[0].id)
+    act(page, "return", "退回", note="不属于本单位职责", expect_state="退回待审")
+    open_case(page, cases[1].id)
+    act(page, "accept", "签收", expect_state="处置中")
+    page.locator("button[data-action=request_extension]").click()
+    page.get_by_label("延期小时数").fill("0")
+    page.get_by_label(re.compile("说明")).fill("需协调清运车辆")
+    page.get_by_role("button", name="确认申请延期").click()
+    expect(page.locator("form.action-form [name=extension_hours]")).to_have_attribute("aria-invalid", "true")
+    page.get_by_label("延期小时数").fill("12")
+    page.get_by_role("button", name="确认申请延期").click()
+    expect(page.locator("dl.facts")).to_contain_text("申请延期")
+    open_case(page, cases[2].id)
+    act(page, "accept", "签收", expect_state="处置中")
+    act(page, "suspend", "挂起", note="等待雨停后处置", expect_state="已挂起")
+    expect(page.locator("ol.timeline")).to_contain_text("挂起")
     assert axe_violations(page) == []
