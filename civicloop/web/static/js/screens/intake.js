@@ -143,7 +143,7 @@ export function intakeScreen(root, initial, me) {
     title: "受理队列", initial,
     queues: [
       { key: "to_register", label: "待立案", query: { queue: "to_register" } },
-      { key: "mine", label: "待回访", query: { queue: "mine" } },
+      { key: "mine", label: "待我处理（回访、改类）", query: { queue: "mine" } },
       { key: "all", label: "全部", query: {} },
     ],
   });
