@@ -6,6 +6,10 @@ the `sweep` lease sweeps. The holder keeps renewing it (every third of its lengt
 before each sweep), so the sweep stays with one process as long as that process lives;
 when it dies its lease runs out (`ttl` seconds) and the next process to ask takes over.
 A holder that shuts down gives the lease up at once.
+
+The holder also folds the assessment rollup's rows (assess/rollup.compact) every
+`compact_every` seconds: each case change appends a few signed rows, and a day folded
+into one row per key keeps the figures' reads as short as the day's keys.
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from sqlalchemy.engine import Engine
 from civicloop.ops.lease import LeaseHolder
 
 LEASE_NAME = "sweep"
+COMPACT_EVERY = 3600.0
 log = logging.getLogger("civicloop.sweep")
 
 
@@ -33,8 +38,10 @@ class SweepSchedule:
     every: float
     ttl: float | None = None
     on_result: object = None  # called with (result, seconds) after each sweep
+    compact_every: float = COMPACT_EVERY
     lease: LeaseHolder = field(init=False)
     runs: int = 0
+    compactions: int = 0
 
     def __post_init__(self):
         if self.every <= 0:
@@ -44,6 +51,7 @@ class SweepSchedule:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_sweep = float("-inf")
+        self._last_compact = time.monotonic()  # a process that just started has little to fold
 
     def step(self) -> bool:
         """Renew or take the lease; sweep if it is held and a period has passed. True if
@@ -77,7 +85,26 @@ class SweepSchedule:
                                  "duration_ms": round(seconds * 1000, 1)})
         if self.on_result:
             self.on_result(result, seconds)
+        if time.monotonic() - self._last_compact >= self.compact_every:
+            self._compact()
         return True
+
+    def _compact(self) -> None:
+        from civicloop.assess.rollup import compact
+        from civicloop.db import transaction
+
+        started = time.monotonic()
+        try:
+            with transaction(self.engine) as session:
+                days = compact(session)
+        except Exception:  # noqa: BLE001 — logged; the rows stay correct unfolded, the next period tries again
+            log.exception("rollup compaction failed")
+            return
+        finally:
+            self._last_compact = time.monotonic()
+        self.compactions += 1
+        log.info("rollup compacted", extra={"event": "compact", "days": days,
+                                            "duration_ms": round((time.monotonic() - started) * 1000, 1)})
 
     def _renew_during(self, _result) -> None:
         # Between batches of a long sweep: keep the lease, and stop if it was lost.

@@ -150,3 +150,24 @@ def test_the_rollup_is_not_used_until_complete(engine):
         assert rollup.rebuild(s, now=START) == 1
     with transaction(engine) as s:
         assert service.count_rows(s, PERIODS[2]) == counted
+
+
+def test_the_sweep_schedule_folds_the_rollup_rows_of_the_day(engine):
+    """The sweep's lease holder compacts every `compact_every` seconds; the figures stay."""
+    from civicloop.ops.scheduler import SweepSchedule
+
+    world = build_world(engine)
+    with transaction(engine) as s:
+        rollup.rebuild(s, now=START)
+    _traffic(world, random.Random(11), 40)
+    with transaction(engine) as s:
+        assert s.scalar(select(Rollup.id).where(Rollup.delta.is_(True)).limit(1)) is not None
+    schedule = SweepSchedule(engine, every=60, compact_every=3600)
+    assert schedule.step() and schedule.compactions == 0  # swept; the hour since it started has not passed
+    schedule.lease.release()
+    schedule = SweepSchedule(engine, every=60, compact_every=0)
+    assert schedule.step() and schedule.compactions == 1
+    schedule.lease.release()
+    with transaction(engine) as s:
+        assert s.scalar(select(Rollup.id).where(Rollup.delta.is_(True)).limit(1)) is None
+    _agree(engine)
