@@ -324,6 +324,44 @@ def figures(session: Session, period: Period, *, by: str = "district", level: in
     return out, Figures(where.key if where else None, "合计", total_counts)
 
 
+def months_of(period: Period) -> list[tuple[str, Period]]:
+    """The period cut at month ends: ('YYYY-MM', the part of the period in that month)."""
+    out, day = [], period.start
+    while day <= period.end:
+        following = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        out.append((f"{day:%Y-%m}", Period(day, min(period.end, following - dt.timedelta(days=1)))))
+        day = following
+    return out
+
+
+def monthly(session: Session, period: Period, *, by: str = "department", level: int = 1,
+            district: str | None = None) -> dict[str, dict]:
+    """{'YYYY-MM': count_rows of that month} over the months of the period (its first and
+    last cut at its ends): the slice × month table of years in one read of the rollup
+    (the rollup's rows of one dimension, grouped by month and key), when it is complete
+    and the slice is not a grid worker (whose figures are three reads: count_rows)."""
+    check_dimension(by, "by")
+    if level not in CATEGORY_LEVELS:
+        raise InvalidInput("level", f"a category level is 1, 2 or 3, got {level!r}")
+    if by == "grid_worker" or not rollup.ready(session):
+        return {label: count_rows(session, part, by=by, level=level, district=district)
+                for label, part in months_of(period)}
+    from civicloop.assess.models import Rollup
+
+    table = Rollup.__table__
+    month = (func.strftime("%Y-%m", table.c.day) if session.get_bind().dialect.name == "sqlite"
+             else func.to_char(table.c.day, "YYYY-MM"))
+    key = func.substr(table.c.key, 1, 2 * level) if by == "category" else table.c.key
+    query = rollup._sums(by, key, ind.COUNTS, period, district).add_columns(month.label("month")).group_by(month)
+    out: dict[str, dict] = {label: {} for label, _ in months_of(period)}
+    for row in session.execute(query):
+        counts = {c.key: int(getattr(row, c.key)) for c in ind.COUNTS}
+        if any(counts.values()):
+            value = None if row.key in (None, "") else (int(row.key) if by in rollup.INTEGER_KEYS else row.key)
+            out[row.month][value] = counts
+    return out
+
+
 def _unknown(dimension: str, key) -> str:
     return {"department": "（未派遣）", "grid_worker": "（无网格员）", "category": "（未分类）",
             "grid": "（未定位网格）", "street": "（未定位）", "community": "（未定位）"}.get(dimension, "—") \
@@ -363,13 +401,57 @@ def _counted(f, count: ind.Count, period: Period, where: Slice | None, district:
     return and_(condition, f.c.district_code == district) if district is not None else condition
 
 
+def _rollup_figure(session: Session, period: Period, where: Slice | None, district: str | None) -> dict[str, int]:
+    """Every count of one slice value over the period, summed from the rollup: the figure
+    as the tables show it, read from a month's rows of one dimension, not its cases."""
+    from civicloop.assess.models import Rollup
+
+    key = Rollup.__table__.c.key
+    if where is None:
+        parts = [("district", key, None, ind.COUNTS, False)]
+    elif where.dimension == "grid_worker":
+        parts = [(dimension, GridCell.worker_id if worker == ind.GRID_OWNER else key,
+                  int(where.key) if worker == ind.GRID_OWNER else where.key,
+                  [c for c in ind.COUNTS if c.worker == worker], worker == ind.GRID_OWNER)
+                 for worker, dimension in rollup.WORKER_DIMENSIONS.items()]
+    elif where.dimension == "category":  # a category with all its sub-categories
+        parts = [("category", func.substr(key, 1, len(where.key)), where.key, ind.COUNTS, False)]
+    else:
+        parts = [(where.dimension, key, where.key, ind.COUNTS, False)]
+    out = _zero()
+    for dimension, column, value, counts, grid_owner in parts:
+        query = rollup._sums(dimension, column, counts, period, district, grid_owner=grid_owner)
+        for row in session.execute(query if value is None else query.where(column == value)):
+            for c in counts:
+                out[c.key] += int(getattr(row, c.key))
+    return out
+
+
+def _cases_of(count: ind.Count) -> str | None:
+    """The count of the cases a summed count (批准延期次数) sums over, when there is one."""
+    if count.measure is None:
+        return count.key
+    return next((c.key for c in ind.COUNTS if c.measure is None and
+                 (c.where, c.anchor, c.worker) == (count.where, count.anchor, count.worker)), None)
+
+
+def _disjoint(counts: list[ind.Count]) -> bool:
+    """No case can be in two of these counts (each pair asks one fact for different values):
+    the cases of their union are then the sum of the counts."""
+    return all(any(name in b.where and b.where[name] != v for name, v in a.where.items())
+               for i, a in enumerate(counts) for b in counts[i + 1:])
+
+
 def cases_behind(session: Session, indicator: str, period: Period, where: Slice | None = None, *,
-                 part: str | None = None, offset: int = 0, limit: int | None = None,
+                 part: str | None = None, offset: int = 0, limit: int | None = None, after: int | None = None,
                  district: str | None = None, live: bool = False) -> Behind:
     """The cases behind one figure: a count's cases, or a rate's denominator cases each
-    marked whether the numerator counts it too (`part` numerator/denominator narrows the
-    list). Oldest first; `offset`/`limit` page through it. The figure is counted and the
-    page read in SQL, so a figure of a million cases opens as fast as one of ten."""
+    marked whether the numerator counts it too (`part` numerator: the numerator's cases
+    only). Oldest first (by the figure's date, then id); `offset`/`limit` page through
+    it, or `after` (the last case id of the page before) reads on from there through the
+    date's index, as fast on the thousandth page as on the first. The figure and the
+    list's length are the slice's counts in the rollup when it is complete (else counted
+    from the cases), so a list of a million cases opens as fast as one of ten."""
     check_indicator(indicator)
     if part not in (None, "numerator", "denominator"):
         raise InvalidInput("part", f"numerator or denominator, got {part!r}")
@@ -380,29 +462,44 @@ def cases_behind(session: Session, indicator: str, period: Period, where: Slice 
     f = source(session, live=live)
     rate = ind.RATE.get(indicator)
     if rate is None:
-        count = ind.COUNT[indicator]
-        above = listed = _counted(f, count, period, where, district)
-        label = count.label
-        value_column = f.c.extensions if count.measure else literal(1)
+        above_counts = listed_counts = [ind.COUNT[indicator]]
+        label = ind.COUNT[indicator].label
     else:
-        above = _counted(f, ind.COUNT[rate.numerator], period, where, district)
-        listed = or_(*(_counted(f, ind.COUNT[key], period, where, district) for key in rate.denominator))
+        above_counts, listed_counts = [ind.COUNT[rate.numerator]], [ind.COUNT[k] for k in rate.denominator]
         label = rate.label
-        value_column = literal(1)
-    shown = and_(listed, above) if part == "numerator" else listed
-    totals = session.execute(select(func.coalesce(func.sum(case((above, value_column), else_=0)), 0).label("above"),
-                                    func.coalesce(func.sum(_flag(listed)), 0).label("listed"),
-                                    func.coalesce(func.sum(_flag(shown)), 0).label("shown"))
-                             .where(or_(above, listed))).one()
-    numerator, total = int(totals.above), int(totals.shown)
-    if rate is None:
-        value, denominator = numerator, None
+    shown_counts = above_counts if part == "numerator" else listed_counts
+    above, listed, shown = (or_(*(_counted(f, c, period, where, district) for c in counts))
+                            for counts in (above_counts, listed_counts, shown_counts))
+    fast = not live and rollup.ready(session) and (
+        _cases_of(shown_counts[0]) if len(shown_counts) == 1 else _disjoint(shown_counts))
+    if fast:
+        figure = _rollup_figure(session, period, where, district)
+        numerator = figure[above_counts[0].key]
+        denominator = sum(figure[c.key] for c in listed_counts)
+        total = sum(figure[_cases_of(c)] for c in shown_counts)
     else:
-        denominator = int(totals.listed)
-        value = ind.rate_value(numerator, denominator)
-    page = session.execute(select(f.c.id, _flag(above).label("above")).where(shown).order_by(f.c.id)
-                           .offset(offset).limit(limit)).all()
-    return Behind(indicator, label, value, numerator, denominator, total,
+        value = f.c[above_counts[0].measure] if above_counts[0].measure else literal(1)
+        totals = session.execute(select(func.coalesce(func.sum(case((above, value), else_=0)), 0).label("above"),
+                                        func.coalesce(func.sum(_flag(listed)), 0).label("listed"),
+                                        func.coalesce(func.sum(_flag(shown)), 0).label("shown"))
+                                 .where(or_(above, listed))).one()
+        numerator, denominator, total = int(totals.above), int(totals.listed), int(totals.shown)
+    anchors = {c.anchor for c in shown_counts}
+    order = [f.c[anchors.pop()], f.c.id] if len(anchors) == 1 else [f.c.id]
+    if len(order) == 2:  # the date's range, said once: the index walks it in the list's order
+        shown = and_(_in_period(f, shown_counts[0], period), shown)
+    if after is not None:
+        last = session.execute(select(*order).where(f.c.id == after)).first()
+        if last is None or last[0] is None:
+            raise InvalidInput("after", f"case {after} is not in this list")
+        shown = and_(shown, order[0] >= last[0], or_(order[0] > last[0], f.c.id > after)) if len(order) == 2 \
+            else and_(shown, f.c.id > after)
+    page = []
+    if total > (offset if after is None else 0):
+        page = session.execute(select(f.c.id, _flag(above).label("above")).where(shown).order_by(*order)
+                               .offset(offset).limit(limit)).all()
+    value = numerator if rate is None else ind.rate_value(numerator, denominator)
+    return Behind(indicator, label, value, numerator, None if rate is None else denominator, total,
                   _lines(session, [r.id for r in page], {r.id: bool(r.above) for r in page}))
 
 
@@ -412,7 +509,9 @@ def _lines(session: Session, ids: list[int], flags: dict[int, bool]) -> list[Cas
     rows = session.execute(select(Case.id, Case.district_code, Case.reported_at, Case.title, Case.state, Case.channel,
                                   Case.closed_at, Case.overdue, Department.name.label("department"))
                            .outerjoin(Department, Department.id == Case.lead_department_id)
-                           .where(Case.id.in_(ids)).order_by(Case.id)).all()
+                           .where(Case.id.in_(ids))).all()
+    position = {case_id: i for i, case_id in enumerate(ids)}
+    rows.sort(key=lambda r: position[r.id])  # the page's order
     return [CaseLine(r.id, f"{r.district_code}-{r.reported_at:%Y%m%d}-{r.id:06d}", r.title, r.state, r.channel,
                      r.reported_at, r.closed_at, r.department, bool(r.overdue), flags[r.id]) for r in rows]
 

@@ -133,6 +133,9 @@ def cases_behind(
                                                   "denominator cases, each marked in_numerator")] = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=service.PAGE_MAX)] = 50,
+    after: Annotated[int | None, Query(ge=1, description="the last case id of the page before: the next page "
+                                                         "(oldest first), as fast deep in the list as at its top")]
+    = None,
 ) -> BehindOut:
     """The list re-counts to the figure: `total` cases (for a rate, `denominator` of them,
     `numerator` marked in_numerator). Reporters are not in it."""
@@ -140,7 +143,7 @@ def cases_behind(
     chosen = _period(period, start, end)
     with read(request) as session:
         behind = service.cases_behind(session, indicator, chosen, _slice(session, where), part=part, offset=offset,
-                                      limit=limit, district=district)
+                                      limit=limit, after=after, district=district)
     return BehindOut(indicator=behind.indicator, label=behind.label, value=behind.value, numerator=behind.numerator,
                      denominator=behind.denominator, total=behind.total, offset=offset, limit=limit,
                      cases=[CaseLineOut(**c.__dict__) for c in behind.cases])

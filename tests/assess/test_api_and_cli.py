@@ -80,14 +80,14 @@ def test_cases_behind_page_through_to_the_figure(demo, indicator):
     client, _ = demo
     where = {"slice": "street:420106007"}
     figures = get(client, "/api/v1/assess/indicators", period=MONTH, **where).json()["total"]
-    seen, marked, offset = [], 0, 0
-    while True:
-        page = get(client, f"/api/v1/assess/indicators/{indicator}/cases", period=MONTH, offset=offset, limit=40,
-                   **where).json()
+    path, seen, marked = f"/api/v1/assess/indicators/{indicator}/cases", [], 0
+    while True:  # by `after` (keyset), each page the same as by offset
+        page = get(client, path, period=MONTH, limit=40, **({"after": seen[-1]} if seen else {}), **where).json()
+        by_offset = get(client, path, period=MONTH, offset=len(seen), limit=40, **where).json()
+        assert [c["id"] for c in page["cases"]] == [c["id"] for c in by_offset["cases"]]
         seen += [c["id"] for c in page["cases"]]
         marked += sum(c["in_numerator"] for c in page["cases"])
-        offset += 40
-        if offset >= page["total"]:
+        if len(seen) >= page["total"] or not page["cases"]:
             break
     assert len(seen) == len(set(seen)) == page["total"]
     if indicator in ind.RATE:
@@ -133,6 +133,9 @@ def test_bad_figures_and_rankings(demo):
     client, _ = demo
     answer = client.get("/api/v1/assess/indicators/happiness/cases", params={"period": MONTH})
     assert answer.status_code == 422 and answer.json()["field"] == "indicator"
+    for after in ("0", "x", "999999999"):  # not an id; no such case in the list
+        answer = client.get("/api/v1/assess/indicators/closed/cases", params={"period": MONTH, "after": after})
+        assert answer.status_code == 422 and answer.json()["field"] == "after", answer.text
     answer = client.get("/api/v1/assess/ranking", params={"period": MONTH, "weights": "closure_rate:x"})
     assert answer.status_code == 422 and answer.json()["field"] == "weights"
     answer = client.get("/api/v1/assess/ranking", params={"period": MONTH, "by": "grid"})

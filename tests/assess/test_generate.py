@@ -67,6 +67,13 @@ def test_generated_events_make_every_count_and_agree(engine):
             assert service.count_rows(s, year, by=by) == service.count_rows(s, year, by=by, live=True), by
         ranked = service.count_rows(s, year, by="grid_worker")
         assert sum(v["verified_by_worker"] for v in ranked.values()) == counts["verified_by_worker"] > 0
+        months = service.months_of(year)  # 13, the first and last cut at the year's ends
+        assert len(months) == 13 and months[0][1].start == year.start and months[-1][1].end == year.end
+        for by, level in (("department", 1), ("category", 2), ("grid_worker", 1)):
+            table = service.monthly(s, year, by=by, level=level)
+            assert list(table) == [label for label, _ in months]
+            for label, part in months:
+                assert table[label] == service.count_rows(s, part, by=by, level=level, live=True), (by, label)
 
 
 def test_a_district_without_grid_workers_is_staffed_first(engine):

@@ -115,6 +115,31 @@ def test_every_figure_opens_to_cases_that_recount_to_it(mixed, where):
             assert {c.id for c in above.cases} == {c.id for c in behind.cases if c.in_numerator}
 
 
+@pytest.mark.parametrize("key", ["reported", "closed", "extensions", "closure_rate", "missed_report_rate",
+                                 "timely_verification_rate"])
+def test_a_list_from_the_rollup_is_the_live_list_and_pages_by_keyset(mixed, key):
+    """The figure and the list's length come from the rollup, the page from the facts in
+    date order: the same as recounting the cases; page after page by the last id walks it."""
+    with transaction(mixed.world.engine) as s:
+        for where in (None, service.resolve_slice(s, "department", "zj"),
+                      service.resolve_slice(s, "grid_worker", "grid_worker")):
+            for part in (None, "numerator"):
+                whole = service.cases_behind(s, key, WEEK, where, part=part)
+                live = service.cases_behind(s, key, WEEK, where, part=part, live=True)
+                assert whole == live, (key, where, part)
+                assert whole.total == len(whole.cases)
+                anchor = "closed_at" if key == "closed" else "reported_at"
+                assert [getattr(c, anchor) for c in whole.cases] == sorted(getattr(c, anchor) for c in whole.cases)
+                seen: list[int] = []
+                while page := service.cases_behind(s, key, WEEK, where, part=part, limit=2,
+                                                   after=seen[-1] if seen else None).cases:
+                    seen += [c.id for c in page]
+                assert seen == [c.id for c in whole.cases]
+        with pytest.raises(InvalidInput) as raised:
+            service.cases_behind(s, "closed", WEEK, after=mixed.ids["D"])  # rejected: never closed
+        assert raised.value.field == "after"
+
+
 def test_the_lists_name_the_cases(mixed):
     ids = mixed.ids
     with transaction(mixed.world.engine) as s:
