@@ -84,20 +84,28 @@ def _to_wgs84(xy: np.ndarray) -> np.ndarray:
     return np.column_stack(gcj02_to_wgs84_array(xy[:, 0], xy[:, 1]))
 
 
-def _features(session: Session, cells: list[GridCell], crs: str, decimals: int | None = None) -> list[GridFeature]:
+def _features(session: Session, cells: list, crs: str, decimals: int | None = None) -> list[GridFeature]:
+    """Cells (GridCell objects or rows of its columns) as features, in `crs`, coordinates to
+    `decimals` when given."""
     names = dict(session.execute(select(Region.code, Region.name).where(
         Region.code.in_({c.community_code for c in cells} | {c.community_code[:9] for c in cells}))).all())
     worker_ids = {c.worker_id for c in cells if c.worker_id is not None}
+    people = select(User.id, User.username, User.name)
+    # A district's thousands of ids cost more to compile as IN parameters than to join.
+    people = (people.join(GridCell, GridCell.worker_id == User.id)
+              .where(GridCell.district_code.in_({c.district_code for c in cells}))
+              if len(worker_ids) > 500 else people.where(User.id.in_(worker_ids)))
     workers = {u.id: Person(id=u.id, username=u.username, name=u.name)
-               for u in session.scalars(select(User).where(User.id.in_(worker_ids)))} if worker_ids else {}
-    if crs == "wgs84" and cells:
-        geoms = shapely.transform(shapely.from_geojson(np.array([c.geometry for c in cells], dtype=object)),
-                                  _to_wgs84)
+               for u in session.execute(people)} if worker_ids else {}
+    if (crs == "wgs84" or decimals is not None) and cells:
+        def move(xy: np.ndarray) -> np.ndarray:
+            xy = _to_wgs84(xy) if crs == "wgs84" else xy
+            return np.round(xy, decimals) if decimals is not None else xy
+        geoms = shapely.transform(shapely.from_geojson(np.array([c.geometry for c in cells], dtype=object)), move)
         texts = shapely.to_geojson(geoms).tolist()
     else:
         texts = [c.geometry for c in cells]
-    number = (lambda v: round(float(v), decimals)) if decimals is not None else float
-    return [GridFeature(id=c.code, geometry=json.loads(text, parse_float=number), coordinate_system=SYSTEMS[crs],
+    return [GridFeature(id=c.code, geometry=json.loads(text), coordinate_system=SYSTEMS[crs],
                         properties={"code": c.code, "community_code": c.community_code,
                                     "community": names.get(c.community_code), "street_code": c.community_code[:9],
                                     "street": names.get(c.community_code[:9]), "district_code": c.district_code,
@@ -162,8 +170,9 @@ def _whole_district(request: Request, code: str, crs: str) -> Response:
             kept = _collections.get(key)
             if kept is None or kept.etag != etag:
                 district = service.get_district(session, code)
-                cells = list(session.scalars(select(GridCell).where(GridCell.district_code == code)
-                                             .order_by(GridCell.code)))
+                # Plain rows (the cells' columns by name): ORM objects cost a second for a district.
+                cells = session.execute(select(*GridCell.__table__.c).where(GridCell.district_code == code)
+                                        .order_by(GridCell.code)).all()
                 body = GridCollection(coordinate_system=SYSTEMS[crs], district={"code": district.code,
                                                                                 "name": district.name},
                                       features=_features(session, cells, crs, DECIMALS)).model_dump_json().encode()
