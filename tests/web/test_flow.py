@@ -223,6 +223,7 @@ def test_admin_manages_users_rules_and_the_grid(pages, live):
     page.locator("button[data-section=districts]").click()
     expect(page.locator("table.grid").first).to_contain_text("武昌区")
     expect(page.locator("table.grid").nth(1)).to_contain_text("积玉桥街道")
+    assert axe_violations(page) == []
     page.locator("button[data-section=routing]").click()
     expect(page.locator("table.grid")).to_contain_text("区住建局")  # the world's rule: 城乡建设 → 区住建局
     page.locator("button[data-section=grids]").click()
