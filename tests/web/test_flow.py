@@ -226,8 +226,19 @@ def test_admin_manages_users_rules_and_the_grid(pages, live):
     assert axe_violations(page) == []
     page.locator("button[data-section=routing]").click()
     expect(page.locator("table.grid")).to_contain_text("区住建局")  # the world's rule: 城乡建设 → 区住建局
+    page.locator("button[data-section=categories]").click()
+    limits = page.locator("form[aria-label^=修改时限]")
+    limits.get_by_role("button", name="保存").click()
+    expect(limits.locator("[name=code]")).to_have_attribute("aria-invalid", "true")
+    limits.get_by_label("分类编码").fill("010101")
+    limits.get_by_label("处置时限（小时）").fill("-1")
+    limits.get_by_role("button", name="保存").click()
+    expect(limits.locator("[name=handle_limit_hours]")).to_have_attribute("aria-invalid", "true")
+    expect(limits.locator(".field-error")).to_have_text("须大于 0")
+    assert axe_violations(page) == []
     page.locator("button[data-section=grids]").click()
     expect(page.locator("#admin-map[data-cells='4']")).to_be_visible()
+    assert axe_violations(page) == []
 
     dispatcher = pages.signed_in("dispatcher")
     dispatcher.goto(live.url + "/#/admin")  # not an admin: its own home instead

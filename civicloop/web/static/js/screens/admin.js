@@ -1,7 +1,7 @@
 // 系统管理: users and roles, departments, routing rules, categories' time limits, the grid
 // (export and import as GeoJSON, shown on the map). Everything goes through the admin API,
 // which names the field at fault; this screen only puts the words next to the field.
-import { request } from "../api.js";
+import { ApiError, request } from "../api.js";
 import { departmentKinds as KINDS, roles as ROLES } from "../labels.js";
 import { districtCode, GRID_CACHE, gridMap } from "../map.js";
 import { field, fileField, formValues, h, submitting, toast } from "../ui.js";
@@ -130,6 +130,7 @@ async function categories(box) {
     field("派遣时限（小时）", h("input", { name: "dispatch_limit_hours", type: "number", min: 0, step: "any" })),
     field("处置时限（小时）", h("input", { name: "handle_limit_hours", type: "number", min: 0, step: "any" })),
   ], async ({ code, ...limits }) => {
+    if (!code) throw new ApiError(422, { field: "code", detail: "必填" });
     const body = Object.fromEntries(Object.entries(limits).map(([k, v]) => [k, Number(v)]));
     await request(`/api/v1/categories/${encodeURIComponent(code || "")}/limits`, { method: "PATCH", json: body });
     load();
