@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     yellow_ratio: float = 0.8
     # Working hours allowed to verify (核查) after the department reports back.
     verify_limit_hours: float = 8.0
+    # Working hours allowed to check (核实) a reported matter on site once asked to.
+    check_limit_hours: float = 1.0
     # Grid cell size for generated grids, in square metres (万米单元网格).
     cell_area_m2: float = 10_000.0
     # The message classifier built by `civicloop intake train` (default: in the package's data).

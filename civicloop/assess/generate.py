@@ -6,6 +6,8 @@ whole history, which would be ten events and more a case for figures that read a
 
 - `report` at intake, carrying the first step's deadline (立案 and 派遣 are on time
   before it: 2 hours);
+- `request_check` and `check` (派核实, 核实): a quarter of the citizens' reports in a cell
+  with a worker are checked on site before 立案, due an hour after the request;
 - every `dispatch` (the first one decides 按时派遣);
 - `return` (退回申请): 5 % of the dispatched cases, 3 points of them approved — sent back
   to the dispatcher and dispatched again (误派, the case's return_count);
@@ -53,6 +55,7 @@ CHANNEL_WEIGHTS = {"hotline": 0.52, "patrol": 0.2, "app": 0.12, "web": 0.08, "pe
 HOUR = np.timedelta64(1, "h")
 FIRST_STEP = 2 * HOUR    # 立案 and 派遣 are due this long after intake
 VERIFY_STEP = 48 * HOUR  # 核查 is due this long after the feedback
+CHECK_STEP = HOUR        # 核实 is due this long after the request
 COLUMNS = ("id", "version", "channel", "state", "title", "body", "created_by_id", "district_code", "street_code",
            "community_code", "grid_code", "category_id", "priority", "lead_department_id", "reported_at",
            "registered_at", "dispatched_at", "accepted_at", "fed_back_at", "closed_at", "updated_at", "time_basis",
@@ -182,7 +185,10 @@ class Cases:
         rework = (rng.random(n) < 0.06).astype("int64")
         extensions = rng.choice(3, n, p=(0.94, 0.05, 0.01))
         limit = np.datetime64(end, "us")
-        registered = reported + _hours(rng, 0.3, n)
+        check_asked = reported + _hours(rng, 0.1, n)
+        check_done = check_asked + _hours(rng, 0.5, n)
+        checked = live & ~patrol & (worker > 0) & (rng.random(n) < 0.25) & (check_done < limit)
+        registered = np.where(checked, check_done, reported) + _hours(rng, 0.3, n)
         first_dispatch = registered + _hours(rng, 0.6, n)
         return_asked = first_dispatch + _hours(rng, 2, n)  # by the wrong department
         dispatched = np.where(wrong, return_asked + _hours(rng, 1, n), first_dispatch)
@@ -200,13 +206,13 @@ class Cases:
         by_worker = (worker > 0) & (rng.random(n) < 0.8)  # 核查 by the grid's worker, else by the dispatcher
 
         # The case's version after each step, as the service numbers its events.
-        v_registered = 1 + at_registered
+        v_registered = 1 + 2 * checked + at_registered
         v_dispatched = v_registered + at_dispatched * (1 + 3 * wrong)
         v_accepted = v_dispatched + at_accepted * (1 + 2 * refused)
         v_before_feedback = v_accepted + at_fed_back * 2 * rework
         v_fed_back = v_before_feedback + at_fed_back * (1 + 2 * extensions)
         v_closed = v_fed_back + at_closed
-        version = np.where(live, v_closed + rated, 2)
+        version = np.where(live, v_closed + rated, 2 + 2 * checked)
         state = np.full(n, "reported", dtype=object)
         state[~live] = "rejected"
         state[merged] = "merged"
@@ -221,7 +227,8 @@ class Cases:
         text = {name: _text(times) for name, times in (("reported", reported), ("registered", registered),
                 ("dispatched", dispatched), ("accepted", accepted), ("fed_back", fed_back), ("closed", closed),
                 ("updated", updated), ("rated_at", rated_at), ("first_dispatch", first_dispatch),
-                ("return_asked", return_asked), ("refusal_asked", refusal_asked))}
+                ("return_asked", return_asked), ("refusal_asked", refusal_asked), ("check_asked", check_asked),
+                ("check_done", check_done))}
         none = [None] * n
         cases = {
             "id": ids.tolist(), "version": version.tolist(), "channel": channel.tolist(), "state": state.tolist(),
@@ -247,7 +254,10 @@ class Cases:
         dispatcher = np.full(n, ref.dispatcher or 0)
         kinds = [
             (np.ones(n, bool), 1, "report", "reported", reporter, np.where(patrol, "grid_worker", "operator"),
-             None, "reported", reported + FIRST_STEP),
+             None, "reported", ("deadline", reported + FIRST_STEP)),
+            (checked, 2, "request_check", "check_asked", None, "operator", "reported", "reported",
+             ("check_deadline", check_asked + CHECK_STEP)),
+            (checked, 3, "check", "check_done", worker, "grid_worker", "reported", "reported", None),
             (at_dispatched & wrong, v_registered + 1, "dispatch", "first_dispatch", dispatcher, "dispatcher",
              "registered", "dispatched", None),
             (at_dispatched & wrong, v_registered + 2, "return", "return_asked", None, "handler", "dispatched",
@@ -257,7 +267,7 @@ class Cases:
             (at_accepted & refused, v_dispatched + 1, "return", "refusal_asked", None, "handler", "dispatched",
              "return_requested", None),
             (at_fed_back, v_fed_back, "feedback", "fed_back", None, "handler", "handling", "verifying",
-             fed_back + VERIFY_STEP),
+             ("deadline", fed_back + VERIFY_STEP)),
             (at_closed, v_closed, "verify_pass", "closed", np.where(by_worker, worker, dispatcher),
              np.where(by_worker, "grid_worker", "dispatcher"), "verifying", "closed", None),
         ]
@@ -274,7 +284,7 @@ class Cases:
                        [None] * int(mask.sum()) if actor is None else _or_none(actor[mask], actor[mask] > 0),
                        np.broadcast_to(np.array(role, dtype=object), n)[mask].tolist(),
                        [from_state] * int(mask.sum()), [to_state] * int(mask.sum()), [None] * int(mask.sum()),
-                       ['{"deadline": "%s"}' % d for d in np.datetime_as_string(deadline[mask], unit="us")]
+                       ['{"%s": "%s"}' % (deadline[0], d) for d in np.datetime_as_string(deadline[1][mask], unit="us")]
                        if deadline is not None else ["{}"] * int(mask.sum())]
             events.extend(zip(*columns))
         events.sort(key=lambda e: (e[0], e[1]))  # each case's events together, in order

@@ -18,7 +18,7 @@ from civicloop.db import Base
 FLAGS = ("merged", "registered", "rejected", "dispatched", "closed", "open", "overdue", "due", "fed_back",
          "handling_due", "replied", "reworked", "returned", "wrongly_dispatched", "first_time", "extended",
          "extensions", "rated", "satisfied", "satisfied_or_basic", "patrol", "registered_on_time",
-         "dispatched_on_time", "verified_on_time", "verified_by_grid_worker")
+         "dispatched_on_time", "verified_on_time", "verified_by_grid_worker", "check_requested", "checked_on_time")
 # The dimensions a rollup row is kept for. A grid worker's figures are read from three of
 # them (the grid's worker now, the reporter, the verifier): see rollup.py.
 STORED_DIMENSIONS = ("district", "department", "street", "community", "grid", "category", "channel",

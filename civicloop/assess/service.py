@@ -80,6 +80,7 @@ def facts(session: Session, ids=None):
     dialect = session.get_bind().dialect.name
     ev, c = CaseEvent.__table__, Case.__table__
     deadline = ev.c.changes["deadline"].as_string()
+    check_deadline = ev.c.changes["check_deadline"].as_string()
     per_case = (
         select(
             ev.c.case_id,
@@ -94,9 +95,13 @@ def facts(session: Session, ids=None):
                      ).label("verifier_id"),
             func.max(case((and_(ev.c.action == "verify_pass", ev.c.at == c.c.closed_at), ev.c.actor_role))
                      ).label("verifier_role"),
+            # 核实: the first request's deadline (ISO text: the least is the earliest) and the first answer.
+            func.min(case((ev.c.action == "request_check", check_deadline))).label("check_due"),
+            func.min(case((ev.c.action == "check", ev.c.at))).label("first_check_at"),
         )
         .join(c, c.c.id == ev.c.case_id)
-        .where(ev.c.action.in_(("return", "approve_extension", "dispatch", "report", "feedback", "verify_pass")),
+        .where(ev.c.action.in_(("return", "approve_extension", "dispatch", "report", "feedback", "verify_pass",
+                                "request_check", "check")),
                ev.c.case_id.in_(ids) if ids is not None else literal(True))
         .group_by(ev.c.case_id)
         .subquery("per_case")
@@ -145,6 +150,9 @@ def facts(session: Session, ids=None):
             case((~closed, 0), else_=_not_later(dialect, c.c.closed_at, per_case.c.verify_due)
                  ).label("verified_on_time"),
             _flag(and_(closed, per_case.c.verifier_role == Role.GRID_WORKER.value)).label("verified_by_grid_worker"),
+            _flag(per_case.c.check_due.is_not(None)).label("check_requested"),
+            case((or_(per_case.c.first_check_at.is_(None), per_case.c.check_due.is_(None)), 0),
+                 else_=_not_later(dialect, per_case.c.first_check_at, per_case.c.check_due)).label("checked_on_time"),
         )
         .select_from(c)
         .outerjoin(per_case, per_case.c.case_id == c.c.id)

@@ -133,7 +133,7 @@ def assists_done(case: CaseView, actor: Actor, req: Request) -> str | None:
 def own_grid(case: CaseView, actor: Actor, req: Request) -> str | None:
     if actor.role is not Role.GRID_WORKER or case.grid_code in actor.grid_codes:
         return None
-    return "actor: a grid worker may only verify cases in their own grid"
+    return "actor: a grid worker may only check or verify cases in their own grid"
 
 
 def needs_extension_hours(case: CaseView, actor: Actor, req: Request) -> str | None:
@@ -193,6 +193,10 @@ S, R = State, Role
 ACTIVE = (S.REGISTERED, S.DISPATCHED, S.RETURN_REQUESTED, S.HANDLING, S.SUSPENDED, S.VERIFYING)
 
 RULES: tuple[Transition, ...] = (
+    # 核实: before 立案 the operator or dispatcher may send the grid's worker to see whether a
+    # reported matter is there; the worker answers with what was found, within the check limit.
+    T("request_check", "派核实", {S.REPORTED}, None, {R.OPERATOR, R.DISPATCHER}),
+    T("check", "核实", {S.REPORTED}, None, {R.GRID_WORKER}, own_grid, needs_reason),
     T("register", "立案", {S.REPORTED}, S.REGISTERED, {R.DISPATCHER}),
     T("reject", "不予立案", {S.REPORTED}, S.REJECTED, {R.DISPATCHER}, needs_reason),
     T("merge", "合并", {S.REPORTED, S.REGISTERED}, S.MERGED, {R.DISPATCHER}, needs_master),

@@ -118,10 +118,12 @@ def _update_and_log_for(columns: tuple[str, ...]):
 
 
 def _commit_change(session: Session, case: CaseRecord, *, action: str, actor: Actor, now: dt.datetime,
-                   changes: dict, note: str | None = None, from_state: str | None = None) -> None:
+                   changes: dict, note: str | None = None, from_state: str | None = None,
+                   recorded: dict | None = None) -> None:
     """Write `changes` to the case under the version check and append the event; the
     record is updated in place. `from_state` None: the case was just inserted, and its
-    event carries every field."""
+    event carries every field. `recorded`: what the event keeps beside the case's fields
+    (a 核实's deadline)."""
     event = {"case_id": case.id, "action": action, "at": now, "actor_id": actor.user_id,
              "actor_role": actor.role.value, "department_id": actor.department_id, "from_state": from_state,
              "note": note}
@@ -132,7 +134,7 @@ def _commit_change(session: Session, case: CaseRecord, *, action: str, actor: Ac
         assessment.refresh(session, [case.id])
         return
     values = {**changes, "updated_at": now, "version": case.version + 1}
-    carried = {k: _jsonable(v) for k, v in values.items() if getattr(case, k) != v}
+    carried = {k: _jsonable(v) for k, v in values.items() if getattr(case, k) != v} | (recorded or {})
     event.update(seq=values["version"], to_state=values.get("state", case.state), changes=carried)
     params = {"v_" + key: value for key, value in values.items()} | {"_id": case.id, "_version": case.version}
     columns = tuple(sorted(values))
@@ -363,10 +365,11 @@ def act(session: Session, case_ref: int | str, inp: ActionInput, *, actor: Actor
     if not decision.allowed:
         raise _refusal(case, decision.reasons, decision.allowed_actions)
     changes = EFFECTS.get(inp.action, _no_effect)(session, case, req, actor, now)
+    recorded = changes.pop(RECORDED, None)
     changes["state"] = decision.to_state.value
     from_state = case.state
     _commit_change(session, case, action=inp.action, actor=actor, now=now, changes=changes,
-                   note=req.note or None, from_state=from_state)
+                   note=req.note or None, from_state=from_state, recorded=recorded)
     store_uploads(session, case_id=case.id, event_seq=case.version, uploads=inp.attachments,
                   actor_id=actor.user_id, now=now)
     if inp.action in _FOLLOWED:
@@ -407,6 +410,17 @@ def _route(session: Session, case: CaseRecord) -> int:
 
 def _no_effect(session, case, req, actor, now) -> dict:
     return {}
+
+
+# The key under which an effect gives what only the event keeps (not a column of the case).
+RECORDED = "_recorded"
+
+
+def _request_check(session, case, req, actor, now):
+    from civicloop.settings import get_settings
+
+    due = clock.calendar(session).add(now, get_settings().check_limit_hours, case.time_basis)
+    return {RECORDED: {"check_deadline": _jsonable(due)}}
 
 
 def _register(session, case, req, actor, now):
@@ -540,7 +554,7 @@ def _escalate(session, case, req, actor, now):
 
 
 EFFECTS = {
-    "register": _register, "reject": _close_clock, "reclassify": _reclassify, "merge": _merge, "dispatch": _dispatch,
+    "request_check": _request_check, "register": _register, "reject": _close_clock, "reclassify": _reclassify, "merge": _merge, "dispatch": _dispatch,
     "accept": _accept, "approve_return": _approve_return,
     "request_extension": _request_extension, "approve_extension": _approve_extension,
     "refuse_extension": _refuse_extension, "suspend": _suspend, "resume": _resume,
