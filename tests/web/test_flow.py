@@ -70,6 +70,9 @@ def test_a_report_goes_round_the_loop(pages, live):
     open_case(dispatcher, case_id, "to_register")
     act(dispatcher, "register", "立案", expect_state="待派遣")
     dispatcher.locator("button[data-action=dispatch]").click()
+    # The routing rules' owner (城乡建设 → 区住建局) is filled in with the rule's reason; corrected here.
+    expect(dispatcher.locator("#routing-why")).to_contain_text("按分派规则")
+    expect(dispatcher.locator("form.action-form").get_by_label("承办单位")).to_have_value(str(live.world.departments["zj"]))
     dispatcher.locator("form.action-form").get_by_label("承办单位").select_option(label="区城管执法局")
     dispatcher.get_by_role("button", name="确认派遣").click()
     expect(dispatcher.locator("dl.facts .state")).to_have_text("待签收")

@@ -35,10 +35,16 @@ async function actionForm(c, action, done, preset = {}) {
   if (rule.needs.includes("department")) {
     const select = h("select", { name: "department_id", required: true }, h("option", { value: "" }, "请选择"));
     for (const d of await departmentList()) select.append(h("option", { value: d.id }, d.name));
-    form.append(field("承办单位", select));
+    const why = h("p.muted#routing-why", { "aria-live": "polite" });
+    form.append(field("承办单位", select), why);
     if (c.category && c.grid_code) {
+      // The routing rules' owner is filled in, with the rule that made it so.
       request("/api/v1/routing/explain", { query: { category: c.category.code, grid: c.grid_code } })
-        .then((e) => { const id = (e.department || e.winner || e.candidates?.[0]?.department)?.id; if (id && !select.value) select.value = id; })
+        .then((e) => {
+          if (!e.department || select.value) return;
+          select.value = e.department.id;
+          why.textContent = `按分派规则：${e.candidates?.[0]?.why || e.department.name}`;
+        })
         .catch(() => {});
     }
   }
