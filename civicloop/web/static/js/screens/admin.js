@@ -148,11 +148,15 @@ async function grids(box) {
     e.preventDefault();
     submitting(form, async () => {
       const text = await file.files[0]?.text();
-      if (!text) throw new Error("请选择网格文件");
-      await request(`/api/v1/districts/${district}/grids`, { method: "POST", body: text,
-        headers: { "Content-Type": "application/geo+json" } });
+      if (!text) throw new ApiError(422, { field: "grid-file", detail: "请选择网格文件" });
+      const done = await request(`/api/v1/districts/${district}/grids`, { method: "POST", body: text,
+        headers: { "Content-Type": "application/geo+json" } }).catch((error) => {
+        // What is wrong is inside the file (features[3].geometry …): each said next to the file field.
+        if (error.errors?.length) error.errors = error.errors.map((e) => ({ field: "grid-file", detail: `${e.field}：${e.detail}` }));
+        throw error;
+      });
       await caches?.delete(GRID_CACHE);
-      toast("网格已导入");
+      toast(`网格已导入：${done.cells ?? ""} 格`);
     });
   });
   const exportButton = h("button.secondary", { type: "button", onclick: async () => {
