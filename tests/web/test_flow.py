@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
+import struct
+import zlib
 from pathlib import Path
 
 from playwright.sync_api import expect
@@ -16,6 +19,16 @@ from civicloop.regions.coords import gcj02_to_wgs84
 from tests.api.conftest import add_user
 from tests.cases.conftest import MONDAY
 from tests.web.conftest import PASSWORD, PNG, axe_violations
+
+
+def noise_png(width: int, height: int) -> bytes:
+    """A PNG of random pixels: incompressible, so it is as large as a phone's photo."""
+    rows = b"".join(b"\0" + os.urandom(width * 3) for _ in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows, 1)) + chunk(b"IEND", b"")
 
 
 def open_case(page, case_id: int, queue: str | None = None):
@@ -351,7 +364,8 @@ def test_a_grid_worker_report_keeps_its_draft_and_sends_once(pages, live):
     page.reload()
     expect(form.get_by_label("问题描述")).to_have_value("路口早点摊占道经营")
     expect(page.locator("#position-status")).to_contain_text("已定位")
-    form.get_by_label("照片").set_input_files([{"name": "stall.png", "mimeType": "image/png", "buffer": PNG}])
+    photo = noise_png(1400, 1100)  # a phone's photo: megabytes, made smaller in the browser before it is sent
+    form.get_by_label("照片").set_input_files([{"name": "stall.png", "mimeType": "image/png", "buffer": photo}])
     form.get_by_role("button", name="上报").dblclick()
     expect(page.locator(".toast")).to_contain_text("已上报")
     expect(form.get_by_label("标题")).to_have_value("")
@@ -360,6 +374,10 @@ def test_a_grid_worker_report_keeps_its_draft_and_sends_once(pages, live):
         found = api.get("/api/v1/cases", params={"q": "占道经营"}).json()["items"]
     assert len(found) == 1, "a double click sends once"
     assert found[0]["channel"] == "patrol" and found[0]["grid_code"] == live.world.cells[0]
+    with live.client("dispatcher") as api:
+        [sent] = api.get(f"/api/v1/cases/{found[0]['id']}/attachments").json()
+    assert (sent["filename"], sent["content_type"]) == ("stall.jpg", "image/jpeg")
+    assert sent["size"] < len(photo) / 2, (sent["size"], len(photo))
 
 
 def test_the_dispatcher_decides_with_the_keyboard_from_what_intake_worked_out(pages, live):

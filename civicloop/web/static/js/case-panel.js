@@ -88,7 +88,7 @@ async function actionForm(c, action, done, preset = {}) {
     submitting(form, async () => {
       const values = { ...formValues(form), expected_version: c.version };
       if (values.master_case_id) values.master_case_id = await findMaster(values.master_case_id);
-      const body = withPhotos(values, photos);
+      const body = await withPhotos(values, photos);
       const updated = await request(`/api/v1/cases/${c.id}/actions/${action}`, { method: "POST", ...body });
       toast(`${rule.label}：已完成`);
       done(updated);

@@ -25,7 +25,7 @@ function start() {
     { key: "report", label: "上报", render: (main) => {
       const form = reportForm({ draftKey: "patrol", submitLabel: "上报", send: (f, photos, draft) => submitting(f, async () => {
         const values = { ...formValues(f), channel: "patrol" };
-        const created = await request("/api/v1/cases", { method: "POST", ...withPhotos(values, photos),
+        const created = await request("/api/v1/cases", { method: "POST", ...(await withPhotos(values, photos)),
           headers: { "Idempotency-Key": draft.idempotencyKey } });
         draft.forget();
         f.reset();

@@ -13,7 +13,7 @@ function reportTab(main) {
     const values = formValues(f);
     const path = me ? "/api/v1/cases" : "/api/v1/public/cases";
     if (me) values.channel = "web";
-    const created = await request(path, { method: "POST", ...withPhotos(values, photos), anonymous: !me,
+    const created = await request(path, { method: "POST", ...(await withPhotos(values, photos)), anonymous: !me,
       headers: { "Idempotency-Key": draft.idempotencyKey } });
     draft.forget();
     main.replaceChildren(h("h2", {}, "已收到您的反映"),
