@@ -4,8 +4,8 @@ import { currentSession, hasPath, request } from "./api.js";
 import { actions as ACTIONS, channels as CHANNELS, events as EVENTS, ratings as RATINGS, roles as ROLES } from "./labels.js";
 import { field, fileField, formValues, h, photoThumbs, submitting, toast, warningMark, when, withPhotos } from "./ui.js";
 
-// Actions whose record is worth a photo (the work done, the site as found).
-const WITH_PHOTOS = new Set(["feedback", "assist_feedback", "verify_pass", "verify_fail", "comment", "suspend"]);
+// Actions whose record is worth a photo (the work done, the site as found, 核实 on site).
+const WITH_PHOTOS = new Set(["feedback", "assist_feedback", "verify_pass", "verify_fail", "check", "comment", "suspend"]);
 let departments;
 let categoryNames;
 
