@@ -33,6 +33,10 @@ class Case(Base):
         Index("ix_cases_state_reported_at", "state", "reported_at"),
         # Duplicates: the cases of a few grid cells within a time window (duplicates/service.py).
         Index("ix_cases_grid_reported_at", "grid_code", "reported_at"),
+        # 'mine' (query.py): closed cases still to rate (回访) or rated dissatisfied (重办),
+        # among years of closed cases.
+        Index("ix_cases_state_rated_at", "state", "rated_at"),
+        Index("ix_cases_state_rating", "state", "rating"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

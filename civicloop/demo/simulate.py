@@ -83,6 +83,7 @@ P = dict(
     supervise_late=0.25,  # of late cases: 督办
     supervise_petition=0.35,
     comment=0.04,         # of citizens' cases: the reporter calls again with more detail (补充说明)
+    check=0.15,           # of located citizens' reports: the grid's worker checks on site first (核实)
     grid_verify=0.7,      # of located cases: the grid worker checks on site (核查), else the dispatcher
     rated=0.9,            # of closed citizens' cases: reached on the callback (回访)
     account_app=0.3,      # of app reports: by a registered citizen, who rates in the app
@@ -91,7 +92,7 @@ P = dict(
 RATINGS = (("satisfied", 0.70), ("basic", 0.18), ("dissatisfied", 0.12))
 # Delays in hours of the case's basis, drawn uniformly, as (low, high).
 DELAY = dict(accept=(0.2, 4.0), return_=(0.5, 6.0), decide_return=(0.5, 6.0), redispatch=(0.2, 1.0),
-             decide_extension=(0.5, 4.0), verify=(0.5, 6.0), rate=(4.0, 14.0), reopen=(1.0, 8.0))
+             decide_extension=(0.5, 4.0), verify=(0.5, 6.0), check=(0.2, 1.5), rate=(4.0, 14.0), reopen=(1.0, 8.0))
 # A category with a short limit (暴露垃圾: 2 h) is taken up at once: these delays are also
 # kept within a small share of the handling limit.
 QUICK_ON_SHORT_LIMITS = frozenset({"accept", "return_", "decide_return", "redispatch", "decide_extension"})
@@ -115,6 +116,7 @@ SUSPEND_REASONS = ("等待产权单位提供资料", "反映人外出，需待�
 ASSIST_NOTES = ("已配合主办单位现场核查", "已派员协助处置完毕")
 FEEDBACK_NOTES = ("经现场核实，已安排人员处理完毕，并与反映人沟通", "问题已整改到位，附处理前后照片",
                   "已约谈相关责任单位，限期整改完成", "已向反映人详细解释相关政策")
+CHECK_NOTES = ("现场核实，情况属实", "现场核实，问题存在，已拍照留存")
 VERIFY_FAIL_NOTES = ("现场核查问题未解决，请重新处置", "整改不到位，反映人仍有意见")
 SUPERVISE_NOTES = ("请加快办理，按期办结", "群众反映强烈，请主要负责人过问")
 COMMENT_NOTES = ("市民来电补充：问题在晚间更为严重", "市民来电补充：现场已有安全隐患，请尽快处理",
@@ -137,6 +139,7 @@ class Plan:
     late: bool = False
     supervise: bool = False
     comment: bool = False
+    check: bool = False                  # 派核实 to the grid's worker before the first look
     escalate: bool = False               # a leader's instruction goes up a level at once
     rated: bool = False
     stop_at: State | None = None         # left in this state at the end
@@ -165,6 +168,7 @@ class Sim:
     returned: bool = False
     reworked: bool = False
     reopened: bool = False
+    checked: bool = False
     agenda: deque = field(default_factory=deque)  # (time, step, kwargs), in time order
     queued: bool = False                 # the agenda's head waits in the queue
     running: bool = False
@@ -599,6 +603,7 @@ class Simulation:
         p.escalate = sim.channel == "instruction"
         p.rated = citizen and rng.random() < P["rated"]
         p.comment = citizen and rng.random() < P["comment"]
+        p.check = citizen and sim.grid_code is not None and rng.random() < P["check"]
 
     # --- acting ---------------------------------------------------------------------
 
@@ -628,6 +633,10 @@ class Simulation:
 
     def _first_look(self, sim: Sim, now: dt.datetime) -> None:
         p = sim.plan
+        if p.check and not sim.checked:  # the operator sends the grid's worker first; the look waits for 核实
+            if self._act(sim, now, "request_check", self._staff(Role.OPERATOR)) is not None:
+                self.later(sim, self.delay(sim, now, "check"), "check")
+            return
         if p.taken_as is not None and self._act(sim, now, "reclassify", self._staff(Role.DISPATCHER),
                                                 category=sim.category_id) is None:
             return
@@ -637,6 +646,12 @@ class Simulation:
             self._act(sim, now, "reject", self._staff(Role.DISPATCHER), note=self._note(REJECT_REASONS))
         else:
             self._register(sim, now)
+
+    def _check(self, sim: Sim, now: dt.datetime) -> None:
+        sim.checked = True
+        if self._act(sim, now, "check", self.world.people.grid_worker(sim.grid_code),
+                     note=self._note(CHECK_NOTES)) is not None:
+            self._first_look(sim, now)
 
     def _register(self, sim: Sim, now: dt.datetime) -> None:
         if self._act(sim, now, "register", self._staff(Role.DISPATCHER)) is None:

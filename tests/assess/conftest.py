@@ -76,8 +76,10 @@ def build_mixed(world: World) -> Mixed:
     act("C", "accept", "handler_zj", at(0, 11))
     act("C", "feedback", "handler_zj", at(3, 10), note="已处理")
     act("C", "verify_pass", "grid_worker", at(3, 11))
-    # D: not registered (不予立案).
+    # D: checked on site in time (核实), then not registered (不予立案).
     new("D", at(0, 11))
+    act("D", "request_check", "operator", at(0, 11.1))
+    act("D", "check", "grid_worker", at(0, 11.3), note="现场核实：不属于受理范围")
     act("D", "reject", "dispatcher", at(0, 11.5), note="不属于受理范围")
     # G: a return refused, an extension approved, closed, rated 不满意 and reopened: open again.
     new("G", at(1, 9))
@@ -115,6 +117,7 @@ def build_mixed(world: World) -> Mixed:
     act("H", "rate", "operator", at(0, 10), rating="satisfied")
     # J, K, L: left where they came in; K at the last second of the week, L just after it.
     new("J", at(4, 20), cell=2, channel="app", category="0102")
+    act("J", "request_check", "operator", at(4, 20.5))  # 派核实, never answered
     new("K", at(6, 24) - dt.timedelta(seconds=1), cell=3, channel="petition")
     new("L", at(7, 0), cell=3)
     return Mixed(world, ids)
