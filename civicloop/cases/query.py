@@ -80,6 +80,8 @@ class Filters:
     channel: list[str] = field(default_factory=list)
     reported_from: dt.datetime | None = None
     reported_to: dt.datetime | None = None
+    closed_from: dt.datetime | None = None
+    closed_to: dt.datetime | None = None
     overdue: bool | None = None
     warning: str | None = None
     q: str | None = None
@@ -107,12 +109,14 @@ def conditions(session: Session, actor: Actor, f: Filters) -> list:
         where.append(Case.category_id.in_(select(Category.id).where(Category.code.startswith(code))))
     if f.channel:
         where.append(Case.channel.in_(f.channel))
-    if f.reported_from is not None and f.reported_to is not None and f.reported_from > f.reported_to:
-        raise InvalidInput("reported_from", "must not be after reported_to")
-    if f.reported_from is not None:
-        where.append(Case.reported_at >= f.reported_from)
-    if f.reported_to is not None:
-        where.append(Case.reported_at <= f.reported_to)
+    for name, column, start, end in (("reported", Case.reported_at, f.reported_from, f.reported_to),
+                                     ("closed", Case.closed_at, f.closed_from, f.closed_to)):
+        if start is not None and end is not None and start > end:
+            raise InvalidInput(f"{name}_from", f"must not be after {name}_to")
+        if start is not None:
+            where.append(column >= start)
+        if end is not None:
+            where.append(column <= end)
     if f.overdue is not None:
         where.append(Case.overdue.is_(f.overdue))
     if f.warning:

@@ -264,6 +264,8 @@ def list_cases(
     channel: Annotated[list[Channel], Query()] = [],  # noqa: B006
     reported_from: dt.datetime | None = None,
     reported_to: dt.datetime | None = None,
+    closed_from: Annotated[dt.datetime | None, Query(description="closed (结案) at or after")] = None,
+    closed_to: Annotated[dt.datetime | None, Query(description="closed (结案) at or before")] = None,
     overdue: bool | None = None,
     warning: Annotated[str | None, Query(pattern="^(green|yellow|red)$")] = None,
     q: Annotated[str | None, Query(max_length=100, description="words of the title or text (Chinese or not)")] = None,
@@ -278,8 +280,9 @@ def list_cases(
     filters = query.Filters(state=list(state), department_id=department_id, street_code=street,
                             community_code=community, grid_code=grid, category_id=category_id, channel=list(channel),
                             reported_from=_naive(reported_from, "reported_from"),
-                            reported_to=_naive(reported_to, "reported_to"), overdue=overdue, warning=warning, q=q,
-                            queue=queue)
+                            reported_to=_naive(reported_to, "reported_to"),
+                            closed_from=_naive(closed_from, "closed_from"), closed_to=_naive(closed_to, "closed_to"),
+                            overdue=overdue, warning=warning, q=q, queue=queue)
     with read(request) as session:
         rows, total = query.find(session, principal.actor, filters, sort=sort, page=page, per_page=per_page)
         items = [case_out(session, service.CaseRecord(row._mapping), principal) for row in rows]

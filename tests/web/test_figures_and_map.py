@@ -85,6 +85,8 @@ def test_dashboard_figures_equal_the_lists_they_open(live, cases, role):
         assert d["reported"] == total(client, reported_from=f"{d['day']}T00:00:00",
                                       reported_to=f"{d['day']}T23:59:59.999999"), d
         assert d["closed"] == sum(1 for at in closed_at if at and at.startswith(d["day"])), d
+        assert d["closed"] == total(client, closed_from=f"{d['day']}T00:00:00",
+                                    closed_to=f"{d['day']}T23:59:59.999999"), d  # the list a click opens
     if role == "supervisor":  # sees everything: the recount is the whole table's
         assert figures["by_state"]["reported"] >= 1 and figures["by_state"]["dispatched"] >= 3
         assert cells[live.world.cells[1]]["red"] >= 1
@@ -97,6 +99,8 @@ def test_dashboard_figures_equal_the_lists_they_open(live, cases, role):
 
 def test_dashboard_refuses_a_bad_window_by_name(live):
     client = live.client("supervisor")
+    answer = client.get(f"{V1}/cases", params={"closed_from": "2026-11-20T00:00:00", "closed_to": "2026-11-19T00:00:00"})
+    assert answer.status_code == 422 and "closed_from" in answer.text
     for days in ("0", "367", "x"):
         answer = client.get(f"{V1}/dashboard", params={"days": days})
         assert answer.status_code == 422 and "days" in answer.text, answer.text

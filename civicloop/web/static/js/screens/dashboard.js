@@ -37,9 +37,11 @@ async function trend(el, days) {
     series: [{ name: "新增", type: "line", data: days.map((d) => d.reported) },
       { name: "结案", type: "line", data: days.map((d) => d.closed) }],
   });
+  // A point of either line opens its day's list: the cases reported, or the cases closed.
   chart.on("click", (p) => {
     const { day } = days[p.dataIndex];
-    location.hash = `#/cases?reported_from=${day}T00:00:00&reported_to=${day}T23:59:59`;
+    const by = p.seriesIndex === 1 ? "closed" : "reported";
+    location.hash = `#/cases?${by}_from=${day}T00:00:00&${by}_to=${day}T23:59:59`;
   });
 }
 
