@@ -2,8 +2,9 @@
 
 `assess_case_facts` holds each case's row of facts (service.facts) as of its last change;
 `assess_rollup` holds the counts of indicators.COUNTS per (anchor day, stored dimension,
-key, district), as signed rows that add up; `assess_rollup_state` says whether the two
-are complete (a database that had cases before them needs `civicloop assess rebuild`)."""
+key, district), as signed rows that add up, and `assess_rollup_month` the same per month;
+`assess_rollup_state` says whether they are complete (a database that had cases before
+them needs `civicloop assess rebuild`)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -48,21 +49,33 @@ for _flag in FLAGS:
     setattr(CaseFacts, _flag, mapped_column(_flag, Integer, nullable=False))
 
 
-class Rollup(Base):
-    __tablename__ = "assess_rollup"
-    __table_args__ = (Index("ix_assess_rollup_dimension_day", "dimension", "day"),
-                      Index("ix_assess_rollup_delta_day", "delta", "day"))
-
+class _RollupRows:
+    """The columns of a rollup's rows, at either grain."""
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    day: Mapped[dt.date] = mapped_column(Date)
+    day: Mapped[dt.date] = mapped_column(Date)  # the day, or the first day of the month
     dimension: Mapped[str] = mapped_column(String(12))
     key: Mapped[str] = mapped_column(String(20))  # '' for none (not yet dispatched, …)
     district_code: Mapped[str] = mapped_column(String(6))
     delta: Mapped[bool] = mapped_column(Boolean)  # written by an action, not yet compacted
 
 
-for _count in COUNTS:
-    setattr(Rollup, _count.key, mapped_column(_count.key, Integer, nullable=False))
+class Rollup(_RollupRows, Base):
+    __tablename__ = "assess_rollup"
+    __table_args__ = (Index("ix_assess_rollup_dimension_day", "dimension", "day"),
+                      Index("ix_assess_rollup_delta_day", "delta", "day"))
+
+
+class RollupMonth(_RollupRows, Base):
+    """The same counts per calendar month (`day` its first day): a period of whole months
+    reads a row per month and key instead of one per day."""
+    __tablename__ = "assess_rollup_month"
+    __table_args__ = (Index("ix_assess_rollup_month_dimension_day", "dimension", "day"),
+                      Index("ix_assess_rollup_month_delta_day", "delta", "day"))
+
+
+for _table in (Rollup, RollupMonth):
+    for _count in COUNTS:
+        setattr(_table, _count.key, mapped_column(_count.key, Integer, nullable=False))
 
 
 class RollupState(Base):

@@ -33,7 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from civicloop.assess import indicators as ind
-from civicloop.assess.models import STORED_DIMENSIONS, CaseFacts, Rollup, RollupState
+from civicloop.assess.models import STORED_DIMENSIONS, CaseFacts, Rollup, RollupMonth, RollupState
 from civicloop.assess.periods import Period
 from civicloop.regions.models import GridCell
 
@@ -125,7 +125,8 @@ def _live_facts(session: Session):
 _IDS = bindparam("ids", expanding=True)
 _KEPT = select(CaseFacts.__table__).where(CaseFacts.__table__.c.id.in_(_IDS))
 _FORGET = delete(CaseFacts.__table__).where(CaseFacts.__table__.c.id.in_(_IDS))
-_KEEP, _APPEND = insert(CaseFacts.__table__), insert(Rollup.__table__)
+_KEEP, _APPEND, _APPEND_MONTH = insert(CaseFacts.__table__), insert(Rollup.__table__), insert(RollupMonth.__table__)
+TABLES = (Rollup.__table__, RollupMonth.__table__)  # the day grain, the month grain
 
 
 # Per count: its key, anchor, measure and conditions, unpacked once for _add_row's loop.
@@ -184,21 +185,28 @@ def refresh(session: Session, case_ids) -> None:
         written = [dict(live[i]) for i in moved if i in live]
         if written:
             connection.execute(_KEEP, written)
-        rows = [{"day": day, "dimension": dimension, "key": key, "district_code": district, "delta": True, **counts}
-                for (day, dimension, key, district), counts in totals.items() if any(counts.values())]
-        if rows:
-            connection.execute(_APPEND, rows)
+        months: dict = {}
+        for (day, *rest), counts in totals.items():
+            month = months.setdefault((day.replace(day=1), *rest), dict.fromkeys(COUNT_KEYS, 0))
+            for k, n in counts.items():
+                month[k] += n
+        for statement, grain in ((_APPEND, totals), (_APPEND_MONTH, months)):
+            rows = [{"day": day, "dimension": dimension, "key": key, "district_code": district, "delta": True,
+                     **counts} for (day, dimension, key, district), counts in grain.items() if any(counts.values())]
+            if rows:
+                connection.execute(statement, rows)
 
 
 def rebuild(session: Session, *, now: dt.datetime) -> int:
     """Recompute every case's facts and the whole rollup from the cases and their events."""
     from civicloop.assess.service import facts
 
-    session.execute(delete(Rollup))
-    session.execute(delete(CaseFacts))
+    for table in (*TABLES, CaseFacts.__table__):
+        session.execute(delete(table))
     live = facts(session)
     session.execute(insert(CaseFacts).from_select(FACT_COLUMNS, select(*(live.c[k] for k in FACT_COLUMNS))))
     session.execute(_add_all(session, CaseFacts.__table__))
+    session.execute(fold_months(session))
     state = session.get(RollupState, 1) or RollupState(id=1)
     state.ready, state.rebuilt_at = True, now
     session.add(state)
@@ -206,10 +214,28 @@ def rebuild(session: Session, *, now: dt.datetime) -> int:
     return session.scalar(select(func.count()).select_from(CaseFacts))
 
 
+def month_start(session: Session, day):
+    if session.get_bind().dialect.name == "sqlite":
+        return func.date(day, "start of month")
+    return cast(func.date_trunc("month", day), Date)
+
+
+def fold_months(session: Session):
+    """The month grain made from the day grain: one row per month, dimension, key and district."""
+    day, month = Rollup.__table__, RollupMonth.__table__
+    keys = (month_start(session, day.c.day), day.c.dimension, day.c.key, day.c.district_code)
+    columns = ("day", "dimension", "key", "district_code", *COUNT_KEYS, "delta")
+    return insert(month).from_select(columns, select(*keys, *(func.sum(day.c[k]) for k in COUNT_KEYS), false())
+                                     .group_by(*keys))
+
+
 def compact(session: Session) -> int:
-    """Fold the rows actions appended into one row per (day, dimension, key, district).
-    Returns how many days were folded."""
-    table = Rollup.__table__
+    """Fold the rows actions appended into one row per (day, dimension, key, district), at
+    both grains. Returns how many days and months were folded."""
+    return sum(_compact(session, table) for table in TABLES)
+
+
+def _compact(session: Session, table) -> int:
     days = [d for (d,) in session.execute(select(table.c.day).where(table.c.delta.is_(True)).distinct())]
     columns = ("day", "dimension", "key", "district_code")
     for day in days:
@@ -232,31 +258,48 @@ def compact(session: Session) -> int:
 
 # ---------------------------------------------------------------- reading
 
-def _sums(dimension: str, key, counts, period: Period, district: str | None, *, grid_owner: bool = False):
-    table = Rollup.__table__
-    query = (select(key.label("key"), *(func.sum(table.c[c.key]).label(c.key) for c in counts))
-             .where(table.c.dimension == dimension, table.c.day >= period.start, table.c.day <= period.end)
-             .group_by(key))
+def _first_of_next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def source(period: Period, dimension: str, district: str | None):
+    """The rollup rows of one dimension covering the period: the month grain for its whole
+    months, the day grain for the days before and after them. A subquery with the rollup's
+    columns; every figure sums over it."""
+    day, month = Rollup.__table__, RollupMonth.__table__
+    end = period.end + dt.timedelta(days=1)  # exclusive
+    first = period.start if period.start.day == 1 else _first_of_next_month(period.start)
+    last = end.replace(day=1)  # whole months are [first, last)
+    ranges = [(day, period.start, end)] if first >= last else [
+        (day, period.start, first), (month, first, last), (day, last, end)]
+    parts = []
+    for table, start, stop in ranges:
+        if start < stop:
+            part = select(table).where(table.c.dimension == dimension, table.c.day >= start, table.c.day < stop)
+            parts.append(part if district is None else part.where(table.c.district_code == district))
+    return union_all(*parts).subquery("rows") if len(parts) > 1 else parts[0].subquery("rows")
+
+
+def _sums(rows, key, counts, *, grid_owner: bool = False):
+    query = select(key.label("key"), *(func.sum(rows.c[c.key]).label(c.key) for c in counts)).group_by(key)
     if grid_owner:
-        query = query.select_from(table.outerjoin(GridCell, GridCell.code == table.c.key))
-    if district is not None:
-        query = query.where(table.c.district_code == district)
+        query = query.select_from(rows.outerjoin(GridCell, GridCell.code == rows.c.key))
     return query
 
 
 def count_rows(session: Session, period: Period, *, by: str, level: int, district: str | None) -> dict:
     """service.count_rows from the rollup: {slice value: {count: n}}, keys as the live path gives them."""
-    table = Rollup.__table__
     queries = []
     if by == "grid_worker":
         for worker, dimension in WORKER_DIMENSIONS.items():
             counts = [c for c in ind.COUNTS if c.worker == worker]
-            key = GridCell.worker_id if worker == ind.GRID_OWNER else table.c.key
-            queries.append((counts, _sums(dimension, key, counts, period, district,
-                                          grid_owner=worker == ind.GRID_OWNER)))
+            rows = source(period, dimension, district)
+            key = GridCell.worker_id if worker == ind.GRID_OWNER else rows.c.key
+            queries.append((counts, _sums(rows, key, counts, grid_owner=worker == ind.GRID_OWNER)))
     else:
-        key = func.substr(table.c.key, 1, 2 * level) if by == "category" else table.c.key
-        queries.append((ind.COUNTS, _sums(by, key, ind.COUNTS, period, district)))
+        rows = source(period, by, district)
+        key = func.substr(rows.c.key, 1, 2 * level) if by == "category" else rows.c.key
+        queries.append((ind.COUNTS, _sums(rows, key, ind.COUNTS)))
     out: dict = {}
     for counts, query in queries:
         for row in session.execute(query):

@@ -354,13 +354,11 @@ def monthly(session: Session, period: Period, *, by: str = "department", level: 
     if by == "grid_worker" or not rollup.ready(session):
         return {label: count_rows(session, part, by=by, level=level, district=district)
                 for label, part in months_of(period)}
-    from civicloop.assess.models import Rollup
-
-    table = Rollup.__table__
-    month = (func.strftime("%Y-%m", table.c.day) if session.get_bind().dialect.name == "sqlite"
-             else func.to_char(table.c.day, "YYYY-MM"))
-    key = func.substr(table.c.key, 1, 2 * level) if by == "category" else table.c.key
-    query = rollup._sums(by, key, ind.COUNTS, period, district).add_columns(month.label("month")).group_by(month)
+    rows = rollup.source(period, by, district)
+    month = (func.strftime("%Y-%m", rows.c.day) if session.get_bind().dialect.name == "sqlite"
+             else func.to_char(rows.c.day, "YYYY-MM"))
+    key = func.substr(rows.c.key, 1, 2 * level) if by == "category" else rows.c.key
+    query = rollup._sums(rows, key, ind.COUNTS).add_columns(month.label("month")).group_by(month)
     out: dict[str, dict] = {label: {} for label, _ in months_of(period)}
     keys = [c.key for c in ind.COUNTS]
     for key, *sums, month in session.execute(query).tuples():  # by position: thousands of rows × 34 sums
@@ -412,23 +410,25 @@ def _counted(f, count: ind.Count, period: Period, where: Slice | None, district:
 def _rollup_figure(session: Session, period: Period, where: Slice | None, district: str | None) -> dict[str, int]:
     """Every count of one slice value over the period, summed from the rollup: the figure
     as the tables show it, read from a month's rows of one dimension, not its cases."""
-    from civicloop.assess.models import Rollup
+    def key(rows):
+        return rows.c.key
 
-    key = Rollup.__table__.c.key
     if where is None:
         parts = [("district", key, None, ind.COUNTS, False)]
     elif where.dimension == "grid_worker":
-        parts = [(dimension, GridCell.worker_id if worker == ind.GRID_OWNER else key,
+        parts = [(dimension, (lambda rows: GridCell.worker_id) if worker == ind.GRID_OWNER else key,
                   int(where.key) if worker == ind.GRID_OWNER else where.key,
                   [c for c in ind.COUNTS if c.worker == worker], worker == ind.GRID_OWNER)
                  for worker, dimension in rollup.WORKER_DIMENSIONS.items()]
     elif where.dimension == "category":  # a category with all its sub-categories
-        parts = [("category", func.substr(key, 1, len(where.key)), where.key, ind.COUNTS, False)]
+        parts = [("category", lambda rows: func.substr(rows.c.key, 1, len(where.key)), where.key, ind.COUNTS, False)]
     else:
         parts = [(where.dimension, key, where.key, ind.COUNTS, False)]
     out = _zero()
-    for dimension, column, value, counts, grid_owner in parts:
-        query = rollup._sums(dimension, column, counts, period, district, grid_owner=grid_owner)
+    for dimension, key_of, value, counts, grid_owner in parts:
+        rows = rollup.source(period, dimension, district)
+        column = key_of(rows)
+        query = rollup._sums(rows, column, counts, grid_owner=grid_owner)
         for row in session.execute(query if value is None else query.where(column == value)):
             for c in counts:
                 out[c.key] += int(getattr(row, c.key))
