@@ -8,10 +8,9 @@ map: how many grid cells it draws, the time to fetch the grid (first visit, then
 from the browser's cache) and to draw it, the frame times while dragging it with the page's own
 handlers, the redraw when the drag ends, and — for comparison — the frame times of the same
 steps through ECharts' own roam (a full redraw each). Medians of --runs runs, each in a fresh
-browser profile. With --screenshots it also saves every screen, desktop and phone, into
-docs/screenshots/.
+browser profile. (The screenshots are a test's: `make screenshots`.)
 
-    .venv/bin/python benchmarks/web.py [--database-url URL] [--runs 3] [--cases 100000] [--screenshots]
+    .venv/bin/python benchmarks/web.py [--database-url URL] [--runs 3] [--cases 100000]
 
 Without --database-url it builds the demo district into a temporary SQLite database first
 (`civicloop demo --fresh`, a few minutes). --cases loads that many cases into the database
@@ -41,12 +40,9 @@ from playwright.sync_api import sync_playwright
 from rich.console import Console
 from rich.table import Table
 
-ROOT = Path(__file__).resolve().parent.parent
-SHOTS = ROOT / "docs" / "screenshots"
 PASSWORD = "civicloop-demo"
 CHROMIUM = os.environ.get("CIVICLOOP_CHROMIUM", "/usr/bin/chromium")
 DESKTOP = {"width": 1366, "height": 800}
-PHONE = {"width": 390, "height": 844}
 # (name, account, address, selector of the map when the page has one)
 STAFF_PAGES = [
     ("受理 intake", "operator1", "/#/intake", None),
@@ -153,65 +149,6 @@ def map_figures(page, selector: str) -> dict:
     return figures
 
 
-def screenshots(browser, url: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    dispatcher = session_of(url, "dispatcher1")
-    headers = {"Authorization": "Bearer " + dispatcher["token"]}
-    to_verify = httpx.get(url + "/api/v1/cases", params={"queue": "to_verify", "per_page": 1}, headers=headers,
-                          timeout=60).json()["items"][0]
-    closed = httpx.get(url + "/api/v1/cases", params={"state": "closed", "per_page": 1}, headers=headers,
-                       timeout=60).json()["items"][0]
-
-    def shot(name, page):
-        page.wait_for_timeout(400)
-        page.screenshot(path=str(SHOTS / f"{name}.png"))
-
-    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
-    page = context.new_page()
-    page.goto(url + "/")
-    page.wait_for_selector("form.signin")
-    shot("signin", page)
-    context.close()
-    for name, account, path, map_selector in STAFF_PAGES:
-        context, page = open_signed_in(browser, url, session_of(url, account), path)
-        time_to_interactive(page)
-        if map_selector:
-            page.wait_for_selector(f"{map_selector}[data-cells]")
-        if account == "leader1":
-            page.wait_for_selector("[data-panel='/api/v1/commitments'] :is(table, p)")
-        if account == "operator1":  # a call being typed, with what the classifier and duplicates APIs say
-            page.get_by_label("标题").fill("共享单车乱停乱放")
-            page.get_by_label("诉求内容").fill("小区门口共享单车乱停乱放，堵塞人行道，电话 13800001111")
-            page.wait_for_selector("#suggestions p")
-        elif page.locator("ol.cases li[data-id]").count():
-            page.focus("ol.cases")
-            page.keyboard.press("Enter")
-            page.wait_for_selector("#case-title")
-        shot(name.split()[1], page)
-        context.close()
-    worker = session_of(url, f"gw-{to_verify['grid_code']}")
-    context, page = open_signed_in(browser, url, worker, "/m", viewport=PHONE, is_mobile=True, has_touch=True)
-    page.locator("nav.bottom button[data-tab=verify]").click()
-    page.locator(f"button[data-id='{to_verify['id']}']").click()
-    page.wait_for_selector("#case-title")
-    shot("mobile-verify", page)
-    page.locator("nav.bottom button[data-tab=report]").click()
-    shot("mobile-report", page)
-    context.close()
-    context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.goto(url + "/portal")
-    page.wait_for_selector("#report-form")
-    shot("portal-report", page)
-    page.locator("nav.bottom button[data-tab=track]").click()
-    page.get_by_label("查询编号").fill(closed["number"])
-    page.get_by_role("button", name="查询", exact=True).click()
-    page.wait_for_selector("#tracked")
-    shot("portal-track", page)
-    context.close()
-    console.print(f"screenshots in {SHOTS.relative_to(ROOT)}")
-
-
 def measure(browser, url: str, runs: int) -> tuple[dict[str, list[float]], dict[str, list[dict]]]:
     """Each staff page's time to interactive and the maps' figures, `runs` times."""
     sessions = {account: session_of(url, account) for _, account, _, _ in STAFF_PAGES}
@@ -253,7 +190,6 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100_000,
                         help="then load this many historical cases on top (`civicloop assess generate`) and "
                              "measure again; 0: the demo only")
-    parser.add_argument("--screenshots", action="store_true", help="also save every screen into docs/screenshots/")
     args = parser.parse_args()
     tmp = tempfile.TemporaryDirectory()
     url_db = args.database_url
@@ -281,8 +217,6 @@ def main() -> None:
                 label = f"{label} ({cases['total']:,} cases)"
                 console.print(f"{label}: load average {os.getloadavg()[0]:.1f} before the runs")
                 tti, maps = measure(browser, url, args.runs)
-                if args.screenshots and not extra:
-                    screenshots(browser, url)
             finally:
                 os.killpg(server.pid, signal.SIGTERM)
                 server.wait()
