@@ -170,6 +170,8 @@ class PublicCaseOut(ApiModel):
     handle_deadline: dt.datetime | None
     closed_at: dt.datetime | None
     updated_at: dt.datetime
+    reply: str | None = Field(None, description="the department's reply (办复) or the reason it was not "
+                                                "registered, numbers masked")
 
 
 class QueueCounts(ApiModel):

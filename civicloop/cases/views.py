@@ -204,7 +204,7 @@ def public_out(session: Session, case) -> PublicCaseOut:
                          category=_ref_category(session, case.category_id),
                          lead_department=_ref_department(session, case.lead_department_id),
                          reported_at=case.reported_at, handle_deadline=case.handle_deadline,
-                         closed_at=case.closed_at, updated_at=case.updated_at)
+                         closed_at=case.closed_at, updated_at=case.updated_at, reply=mask_text(case.resolution_note))
 
 
 def limit_public(session: Session, request: Request) -> None:

@@ -109,6 +109,7 @@ def test_public_report_and_follow_by_number(live):
     number = made.json()["number"]
     followed = anonymous.get(f"/api/v1/public/cases/{number}").json()
     assert followed["state"] == "reported" and "13912345678" not in str(followed)
+    assert followed["reply"] is None  # no department has answered yet
     assert anonymous.get("/api/v1/public/cases/1").status_code == 404  # by number only
     assert anonymous.get("/api/v1/cases").status_code == 401
 

@@ -122,6 +122,7 @@ def test_a_report_goes_round_the_loop(pages, live):
     public.get_by_role("button", name="查询", exact=True).click()
     expect(public.locator("#tracked")).to_contain_text("已结案")
     expect(public.locator("#tracked")).to_contain_text("区城管执法局")
+    expect(public.locator("#tracked")).to_contain_text("已更换灯泡")  # the department's reply
 
     with live.client("dispatcher") as api:
         final = api.get(f"/api/v1/cases/{case_id}").json()

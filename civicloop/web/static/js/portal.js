@@ -37,7 +37,8 @@ function trackTab(main) {
       result.replaceChildren(h("dl.facts#tracked", {},
         h("dt", {}, "事项"), h("dd", {}, c.title), h("dt", {}, "状态"), h("dd", {}, h("span.state", {}, c.state_label)),
         h("dt", {}, "承办单位"), h("dd", {}, c.lead_department?.name || "—"),
-        h("dt", {}, "反映时间"), h("dd", {}, when(c.reported_at)), h("dt", {}, "办结时间"), h("dd", {}, when(c.closed_at))));
+        h("dt", {}, "反映时间"), h("dd", {}, when(c.reported_at)), h("dt", {}, "办结时间"), h("dd", {}, when(c.closed_at)),
+        h("dt", {}, "答复"), h("dd", {}, c.reply || "—")));
     });
   });
   main.replaceChildren(h("h2", {}, "查询进度"), form, result);
