@@ -229,7 +229,6 @@ class Cases:
                 ("updated", updated), ("rated_at", rated_at), ("first_dispatch", first_dispatch),
                 ("return_asked", return_asked), ("refusal_asked", refusal_asked), ("check_asked", check_asked),
                 ("check_done", check_done))}
-        none = [None] * n
         cases = {
             "id": ids.tolist(), "version": version.tolist(), "channel": channel.tolist(), "state": state.tolist(),
             "title": [BLANK["title"]] * n, "body": [BLANK["body"]] * n, "created_by_id": _or_none(reporter, patrol),

@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 from sqlalchemy import (
     Date,
-    String,
-    and_,
+    Integer,
     bindparam,
-    case,
     cast,
     column,
     delete,
-    false,
     func,
     insert,
     literal,
@@ -33,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from civicloop.assess import indicators as ind
-from civicloop.assess.models import STORED_DIMENSIONS, CaseFacts, Rollup, RollupMonth, RollupState
+from civicloop.assess.models import FLAGS, STORED_DIMENSIONS, CaseFacts, Rollup, RollupMonth, RollupState
 from civicloop.assess.periods import Period
 from civicloop.regions.models import GridCell
 
@@ -47,7 +45,6 @@ KEY_COLUMNS = {"district": "district_code", "department": "lead_department_id", 
 WORKER_DIMENSIONS = {ind.GRID_OWNER: "grid", ind.REPORTER: "reporter", ind.VERIFIER: "verifier"}
 INTEGER_KEYS = ("department", "grid_worker")
 REFRESH_CHUNK = 500
-ZERO, ONE = literal_column("0"), literal_column("1")
 
 
 _READY = select(RollupState.__table__.c.ready).where(RollupState.__table__.c.id == 1)
@@ -55,47 +52,6 @@ _READY = select(RollupState.__table__.c.ready).where(RollupState.__table__.c.id 
 
 def ready(session: Session) -> bool:
     return bool(session.connection().scalar(_READY))
-
-
-def _day(session: Session, column):
-    if session.get_bind().dialect.name == "sqlite":
-        return func.date(column)
-    return cast(column, Date)
-
-
-def _contributions(session: Session, source):
-    """What the fact rows of `source` add to the rollup: one row per (day, dimension, key,
-    district), each count summed on its own anchor's day (_add_row is the same rule for
-    one case). Constants are
-    written into the SQL (literal_column), not bound: hundreds of parameters per statement
-    cost more than the statement itself."""
-    parts = []
-    for dimension in STORED_DIMENSIONS:
-        key = func.coalesce(cast(source.c[KEY_COLUMNS[dimension]], String), literal_column("''"))
-        for anchor in {c.anchor for c in ind.COUNTS}:
-            sums = []
-            for c in ind.COUNTS:
-                if c.anchor != anchor:
-                    sums.append(ZERO.label(c.key))
-                    continue
-                value = source.c[c.measure] if c.measure else ONE
-                matches = and_(*(source.c[name] == literal_column(str(v)) for name, v in c.where.items()))
-                sums.append(func.sum(case((matches, value), else_=ZERO)).label(c.key))
-            day = _day(session, source.c[anchor])
-            parts.append(select(day.label("day"), literal_column(f"'{dimension}'").label("dimension"), key.label("key"),
-                                source.c.district_code, *sums)
-                         .where(source.c[anchor].is_not(None))
-                         .group_by(day, key, source.c.district_code))
-    every = union_all(*parts).subquery("parts")
-    return (select(every.c.day, every.c.dimension, every.c.key, every.c.district_code,
-                   *(func.sum(every.c[k]) for k in COUNT_KEYS))
-            .group_by(every.c.day, every.c.dimension, every.c.key, every.c.district_code))
-
-
-def _add_all(session: Session, source):
-    rows = _contributions(session, source).subquery("rows")
-    columns = ("day", "dimension", "key", "district_code", *COUNT_KEYS)
-    return insert(Rollup).from_select((*columns, "delta"), select(*(rows.c[i] for i in range(len(columns))), false()))
 
 
 _LIVE: dict[str, object] = {}
@@ -149,8 +105,8 @@ def _add_row(totals: dict, facts, sign: int) -> None:
         day = moment.date()
         if day not in rows:
             rows[day] = []
-            for dimension, column in _DIMENSION_KEYS:
-                key = facts[column]
+            for dimension, key_column in _DIMENSION_KEYS:
+                key = facts[key_column]
                 row = (day, dimension, "" if key is None else str(key), facts["district_code"])
                 if row not in totals:
                     totals[row] = dict.fromkeys(COUNT_KEYS, 0)
@@ -198,35 +154,145 @@ def refresh(session: Session, case_ids) -> None:
 
 
 def rebuild(session: Session, *, now: dt.datetime) -> int:
-    """Recompute every case's facts and the whole rollup from the cases and their events."""
+    """Recompute every case's facts and the whole rollup from the cases and their events:
+    the facts in SQL, the rollup from them with numpy (`_tally`), written in bulk."""
     from civicloop.assess.service import facts
 
     for table in (*TABLES, CaseFacts.__table__):
         session.execute(delete(table))
     live = facts(session)
     session.execute(insert(CaseFacts).from_select(FACT_COLUMNS, select(*(live.c[k] for k in FACT_COLUMNS))))
-    session.execute(_add_all(session, CaseFacts.__table__))
-    session.execute(fold_months(session))
+    tally = _tally(session)
+    for table in TABLES:
+        for dimension in STORED_DIMENSIONS:
+            for rows in tally.rows(table, dimension):
+                _write(session, table, rows)
     state = session.get(RollupState, 1) or RollupState(id=1)
     state.ready, state.rebuilt_at = True, now
     session.add(state)
     session.flush()
-    return session.scalar(select(func.count()).select_from(CaseFacts))
+    return tally.cases
 
 
-def month_start(session: Session, day):
+# ---------------------------------------------------------------- rebuilding
+
+READ_CHUNK = 100_000
+WRITE_CHUNK = 20_000
+_DAY_SHIFT, _KEY_SHIFT = 32, 8  # a group's code: day << 32 | key << 8 | district
+
+
+def _day_number(session: Session, column):
+    """The column's day as days since 1970-01-01 (NULL stays NULL)."""
     if session.get_bind().dialect.name == "sqlite":
-        return func.date(day, "start of month")
-    return cast(func.date_trunc("month", day), Date)
+        return cast(func.julianday(func.date(column)) - 2440587.5, Integer)
+    return cast(column, Date) - cast(literal_column("'1970-01-01'"), Date)
 
 
-def fold_months(session: Session):
-    """The month grain made from the day grain: one row per month, dimension, key and district."""
-    day, month = Rollup.__table__, RollupMonth.__table__
-    keys = (month_start(session, day.c.day), day.c.dimension, day.c.key, day.c.district_code)
+def _summed(codes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct codes, sorted, and the values' column sums per code."""
+    order = np.argsort(codes, kind="stable")
+    codes = codes[order]
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.array([], np.int64)
+    return codes[starts], np.add.reduceat(values[order], starts, axis=0, dtype=np.int64) if len(codes) else \
+        np.zeros((0, values.shape[1]), np.int64)
+
+
+class _Tally:
+    """`_add_row`'s rule (a case's facts into counts per anchor day and stored dimension)
+    over every kept fact row at once, with numpy. The rows are read in chunks and kept
+    narrow: per anchor, the day and the counts each case adds (small integers); per
+    dimension, its key and district as one number."""
+
+    def __init__(self):
+        self.names = {dimension: {} for dimension in STORED_DIMENSIONS}  # key text -> its number
+        self.districts: dict[str, int] = {}
+        self.anchors = sorted({c.anchor for c in ind.COUNTS})
+        self.columns = {a: [i for i, c in enumerate(ind.COUNTS) if c.anchor == a] for a in self.anchors}
+        self.days: dict[str, list] = {a: [] for a in self.anchors}
+        self.values: dict[str, list] = {a: [] for a in self.anchors}
+        self.keys: dict[str, list] = {d: [] for d in STORED_DIMENSIONS}
+        self.cases = 0
+
+    @staticmethod
+    def _numbered(values, names: dict) -> np.ndarray:
+        return np.fromiter((names.setdefault("" if v is None else str(v), len(names)) for v in values),
+                           np.int64, len(values))
+
+    def add(self, chunk: dict) -> None:
+        """One chunk: {fact column: its values}, each anchor as a day number (None for none)."""
+        self.cases += len(chunk["district_code"])
+        flags = {name: np.asarray(chunk[name], dtype=np.int64) for name in FLAGS}
+        district = self._numbered(chunk["district_code"], self.districts)
+        for d in STORED_DIMENSIONS:
+            self.keys[d].append(self._numbered(chunk[KEY_COLUMNS[d]], self.names[d]) << _KEY_SHIFT | district)
+        for anchor in self.anchors:
+            days = np.array([-1 if d is None else d for d in chunk[anchor]], dtype=np.int64)
+            values = np.zeros((len(days), len(self.columns[anchor])), dtype=np.int8)
+            for j, i in enumerate(self.columns[anchor]):
+                count = ind.COUNTS[i]
+                match = days >= 0
+                for name, wanted in count.where.items():
+                    match &= flags[name] == wanted
+                values[:, j] = match * (flags[count.measure] if count.measure else 1)
+            self.days[anchor].append(days)
+            self.values[anchor].append(values)
+
+    def rows(self, table, dimension: str):
+        """The rollup rows of one grain and dimension, in lists of WRITE_CHUNK:
+        (day, dimension, key, district, *counts)."""
+        keys = np.concatenate(self.keys[dimension]) if self.cases else np.zeros(0, np.int64)
+        parts = []
+        for anchor in self.anchors:
+            days = np.concatenate(self.days[anchor]) if self.cases else np.zeros(0, np.int64)
+            values = np.concatenate(self.values[anchor]) if self.cases else np.zeros((0, 1), np.int8)
+            used = values.any(axis=1)
+            days = days[used]
+            if table is RollupMonth.__table__:
+                days = days.astype("datetime64[D]").astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+            parts.append((anchor, *_summed(days << _DAY_SHIFT | keys[used], values[used])))
+        codes, at = np.unique(np.concatenate([p[1] for p in parts]), return_inverse=True)
+        at, start = at.ravel(), 0
+        counts = np.zeros((len(codes), len(ind.COUNTS)), dtype=np.int64)
+        for anchor, part_codes, sums in parts:  # codes are distinct within a part
+            counts[np.ix_(at[start:start + len(part_codes)], self.columns[anchor])] += sums
+            start += len(part_codes)
+        names = np.array(list(self.names[dimension]) or [""], dtype=object)
+        districts = np.array(list(self.districts) or [""], dtype=object)
+        for first in range(0, len(codes), WRITE_CHUNK):
+            part, sums = codes[first:first + WRITE_CHUNK], counts[first:first + WRITE_CHUNK]
+            days = np.datetime_as_string((part >> _DAY_SHIFT).astype("datetime64[D]")).tolist()
+            keys_of = names[(part >> _KEY_SHIFT) & ((1 << (_DAY_SHIFT - _KEY_SHIFT)) - 1)].tolist()
+            districts_of = districts[part & ((1 << _KEY_SHIFT) - 1)].tolist()
+            yield list(zip(days, [dimension] * len(part), keys_of, districts_of, *sums.T.tolist()))
+
+
+def _tally(session: Session) -> _Tally:
+    """Every kept fact row, read in chunks into a _Tally."""
+    table = CaseFacts.__table__
+    anchors = sorted({c.anchor for c in ind.COUNTS})
+    columns = [*anchors, "district_code", *sorted(set(KEY_COLUMNS.values()) - {"district_code"}), *FLAGS]
+    query = select(*(_day_number(session, table.c[a]).label(a) for a in anchors),
+                   *(table.c[c] for c in columns[len(anchors):]))
+    tally = _Tally()
+    result = session.connection().execute(query.execution_options(stream_results=True))
+    while rows := result.fetchmany(READ_CHUNK):
+        tally.add(dict(zip(columns, zip(*rows))))
+    return tally
+
+
+def _write(session: Session, table, rows: list[tuple]) -> None:
+    """Rollup rows in bulk, in the session's transaction: COPY on PostgreSQL."""
     columns = ("day", "dimension", "key", "district_code", *COUNT_KEYS, "delta")
-    return insert(month).from_select(columns, select(*keys, *(func.sum(day.c[k]) for k in COUNT_KEYS), false())
-                                     .group_by(*keys))
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        with connection.connection.driver_connection.cursor() as cursor, \
+                cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row((*row, False))
+    else:
+        connection.exec_driver_sql(
+            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            [(*row, 0) for row in rows])
 
 
 def compact(session: Session) -> int:
@@ -287,26 +353,54 @@ def _sums(rows, key, counts, *, grid_owner: bool = False):
     return query
 
 
-def count_rows(session: Session, period: Period, *, by: str, level: int, district: str | None) -> dict:
-    """service.count_rows from the rollup: {slice value: {count: n}}, keys as the live path gives them."""
+def _key_of(rows, by: str, level: int):
+    return func.substr(rows.c.key, 1, 2 * level) if by == "category" else rows.c.key
+
+
+def _value(key, by: str):
+    """A slice value as the live path gives it: None for none, department and worker ids as numbers."""
+    return None if key in (None, "") else (int(key) if by in INTEGER_KEYS else key)
+
+
+def count_rows(session: Session, period: Period, *, by: str, level: int, district: str | None,
+               only: str | None = None) -> dict:
+    """service.count_rows from the rollup: {slice value: {count: n}}, keys as the live path
+    gives them; of the one value `only` (its text) when given."""
     queries = []
     if by == "grid_worker":
         for worker, dimension in WORKER_DIMENSIONS.items():
             counts = [c for c in ind.COUNTS if c.worker == worker]
             rows = source(period, dimension, district)
-            key = GridCell.worker_id if worker == ind.GRID_OWNER else rows.c.key
-            queries.append((counts, _sums(rows, key, counts, grid_owner=worker == ind.GRID_OWNER)))
+            owner = worker == ind.GRID_OWNER
+            key = GridCell.worker_id if owner else rows.c.key
+            query = _sums(rows, key, counts, grid_owner=owner)
+            queries.append((counts, query if only is None else query.where(key == (int(only) if owner else only))))
     else:
         rows = source(period, by, district)
-        key = func.substr(rows.c.key, 1, 2 * level) if by == "category" else rows.c.key
-        queries.append((ind.COUNTS, _sums(rows, key, ind.COUNTS)))
+        key = _key_of(rows, by, level)
+        query = _sums(rows, key, ind.COUNTS)
+        queries.append((ind.COUNTS, query if only is None else query.where(key == only)))
     out: dict = {}
     for counts, query in queries:
-        for row in session.execute(query):
-            key = None if row.key in (None, "") else (int(row.key) if by in INTEGER_KEYS else row.key)
-            values = out.setdefault(key, {k: 0 for k in COUNT_KEYS})
-            for c in counts:
-                values[c.key] += int(getattr(row, c.key))
+        names = [c.key for c in counts]
+        for key, *sums in session.execute(query).tuples():  # by position: thousands of rows × 36 sums
+            values = out.setdefault(_value(key, by), dict.fromkeys(COUNT_KEYS, 0))
+            for name, n in zip(names, sums):
+                values[name] += int(n)
+    return out
+
+
+def monthly(session: Session, period: Period, *, by: str, level: int, district: str | None) -> dict[str, dict]:
+    """{'YYYY-MM': {slice value: {count: n}}} from the rollup's rows of one dimension,
+    grouped by month and key in one read (not for grid workers: count_rows reads three)."""
+    rows = source(period, by, district)
+    month = (func.strftime("%Y-%m", rows.c.day) if session.get_bind().dialect.name == "sqlite"
+             else func.to_char(rows.c.day, "YYYY-MM"))
+    query = _sums(rows, _key_of(rows, by, level), ind.COUNTS).add_columns(month.label("month")).group_by(month)
+    out: dict[str, dict] = {}
+    for key, *sums, month in session.execute(query).tuples():
+        if any(sums):
+            out.setdefault(month, {})[_value(key, by)] = dict(zip(COUNT_KEYS, map(int, sums)))
     return out
 
 

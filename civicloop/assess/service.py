@@ -354,17 +354,9 @@ def monthly(session: Session, period: Period, *, by: str = "department", level: 
     if by == "grid_worker" or not rollup.ready(session):
         return {label: count_rows(session, part, by=by, level=level, district=district)
                 for label, part in months_of(period)}
-    rows = rollup.source(period, by, district)
-    month = (func.strftime("%Y-%m", rows.c.day) if session.get_bind().dialect.name == "sqlite"
-             else func.to_char(rows.c.day, "YYYY-MM"))
-    key = func.substr(rows.c.key, 1, 2 * level) if by == "category" else rows.c.key
-    query = rollup._sums(rows, key, ind.COUNTS).add_columns(month.label("month")).group_by(month)
     out: dict[str, dict] = {label: {} for label, _ in months_of(period)}
-    keys = [c.key for c in ind.COUNTS]
-    for key, *sums, month in session.execute(query).tuples():  # by position: thousands of rows × 34 sums
-        if any(sums):
-            value = None if key in (None, "") else (int(key) if by in rollup.INTEGER_KEYS else key)
-            out[month][value] = dict(zip(keys, map(int, sums)))
+    for month, rows in rollup.monthly(session, period, by=by, level=level, district=district).items():
+        out[month] = rows
     return out
 
 
@@ -410,28 +402,15 @@ def _counted(f, count: ind.Count, period: Period, where: Slice | None, district:
 def _rollup_figure(session: Session, period: Period, where: Slice | None, district: str | None) -> dict[str, int]:
     """Every count of one slice value over the period, summed from the rollup: the figure
     as the tables show it, read from a month's rows of one dimension, not its cases."""
-    def key(rows):
-        return rows.c.key
-
     if where is None:
-        parts = [("district", key, None, ind.COUNTS, False)]
-    elif where.dimension == "grid_worker":
-        parts = [(dimension, (lambda rows: GridCell.worker_id) if worker == ind.GRID_OWNER else key,
-                  int(where.key) if worker == ind.GRID_OWNER else where.key,
-                  [c for c in ind.COUNTS if c.worker == worker], worker == ind.GRID_OWNER)
-                 for worker, dimension in rollup.WORKER_DIMENSIONS.items()]
-    elif where.dimension == "category":  # a category with all its sub-categories
-        parts = [("category", lambda rows: func.substr(rows.c.key, 1, len(where.key)), where.key, ind.COUNTS, False)]
+        rows = rollup.count_rows(session, period, by="district", level=1, district=district)
     else:
-        parts = [(where.dimension, key, where.key, ind.COUNTS, False)]
+        level = len(where.key) // 2 if where.dimension == "category" else 1  # with all its sub-categories
+        rows = rollup.count_rows(session, period, by=where.dimension, level=level, district=district, only=where.key)
     out = _zero()
-    for dimension, key_of, value, counts, grid_owner in parts:
-        rows = rollup.source(period, dimension, district)
-        column = key_of(rows)
-        query = rollup._sums(rows, column, counts, grid_owner=grid_owner)
-        for row in session.execute(query if value is None else query.where(column == value)):
-            for c in counts:
-                out[c.key] += int(getattr(row, c.key))
+    for counts in rows.values():
+        for key, n in counts.items():
+            out[key] += n
     return out
 
 
