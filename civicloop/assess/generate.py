@@ -327,23 +327,25 @@ def _insert_sqlite(engine: Engine, batches: tuple[tuple[str, tuple[str, ...], li
                                  rows)
 
 
-def _secondary_indexes(conn) -> list[tuple[str, str]]:
-    """(name, the SQL that makes it) of the loaded tables' indexes, but those of their keys."""
+def _secondary_indexes(conn, tables: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(name, the SQL that makes it) of the tables' indexes, but those of their keys."""
+    if not tables:
+        return []
+    names = ", ".join(f"'{t}'" for t in tables)
     if conn.dialect.name == "postgresql":
         return conn.execute(text(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('cases', 'case_events') "
+            f"SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ({names}) "
             "AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE contype IN ('p', 'u'))")).all()
     return conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-                             "AND tbl_name IN ('cases', 'case_events')")).all()
+                             f"AND tbl_name IN ({names})")).all()
 
 
 @contextmanager
-def _indexes_after(engine: Engine, n: int, step):
-    """Into tables smaller than the load, rows go faster without their secondary indexes,
-    which are made again after, each in one sort (and made again if the load fails)."""
+def _indexes_after(engine: Engine, tables: tuple[str, ...], step=None):
+    """Rows go faster into tables without their secondary indexes, which are made again
+    after, each in one sort (and made again if the load fails)."""
     with engine.connect() as conn:
-        small = conn.execute(select(func.count()).select_from(Case)).scalar() < n
-        indexes = _secondary_indexes(conn) if small else []
+        indexes = _secondary_indexes(conn, tables)
     with engine.begin() as conn:
         for name, _ in indexes:
             conn.execute(text(f'DROP INDEX "{name}"'))
@@ -375,7 +377,9 @@ def generate(engine: Engine, n: int, *, years: int, district: str, end: dt.datet
     days = 365 * years
     source = Cases(ref, district, end - dt.timedelta(days=days), days, seed, n)
     postgres = engine.dialect.name == "postgresql"
-    with _indexes_after(engine, n, step):
+    with engine.connect() as conn:  # worth it into tables smaller than the load
+        small = conn.execute(select(func.count()).select_from(Case)).scalar() < n
+    with _indexes_after(engine, ("cases", "case_events") if small else (), step):
         for start in range(0, n, BATCH):
             rows, events = source.batch(first + start, start, min(BATCH, n - start), end, next_event)
             next_event += len(events)
@@ -392,7 +396,7 @@ def generate(engine: Engine, n: int, *, years: int, district: str, end: dt.datet
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}"))
     if step:
         step("rebuilding the facts and the rollup")
-    with transaction(engine) as s:
+    with _indexes_after(engine, ("assess_case_facts",)), transaction(engine) as s:  # all rewritten
         _roomy(s.connection())
         rollup.rebuild(s, now=end)
     if step:

@@ -31,6 +31,7 @@ The facts a count may name are computed per case by service.py (`FACTS`):
 - `verified_by_grid_worker` that verification was the grid worker's (核查)
 - `check_requested` the grid's worker was asked to check the matter on site before 立案 (派核实)
 - `checked_on_time` the worker's first 核实 came by the first request's deadline
+- `check_requested_on_time` the operator's first 派核实 came before the first step's deadline
 """
 from __future__ import annotations
 
@@ -117,6 +118,8 @@ COUNTS: tuple[Count, ...] = (
     C("check_requested", "派核实数", {"check_requested": 1},
       note="the grid's worker is asked to check before 立案; duplicates included: the check was made"),
     C("checked_on_time", "按时核实数", {"check_requested": 1, "checked_on_time": 1}),
+    C("check_requested_on_time", "按时派核实数", {"check_requested": 1, "check_requested_on_time": 1},
+      note="the operator sent the 核实 before the first step's deadline"),
     C("closed", "结案数(本期办结)", {"closed": 1}, anchor=CLOSED),
 )
 COUNT = {c.key: c for c in COUNTS}
@@ -139,6 +142,8 @@ RATES: tuple[Rate, ...] = (
     R("timely_check_rate", "按时核实率", "checked_on_time", ("check_requested",), GBT, role="监督员"),
     R("missed_report_rate", "漏报率", "missed", ("patrol_valid", "missed"), GBT, higher_is_better=False,
       role="监督员"),
+    R("timely_check_request_rate", "按时派发核实率", "check_requested_on_time", ("check_requested",), GBT,
+      role="受理员"),
     R("timely_registration_rate", "按时立案率", "registered_on_time", ("registered_all",), GBT, role="值班长"),
     R("accurate_registration_rate", "准确立案率", "registered", ("registered_all",), GBT, role="值班长"),
     R("timely_close_rate", "按时结案率", "closed_verified_on_time", ("closed_cohort",), GBT, role="值班长"),

@@ -19,7 +19,8 @@ from civicloop.db import Base
 FLAGS = ("merged", "registered", "rejected", "dispatched", "closed", "open", "overdue", "due", "fed_back",
          "handling_due", "replied", "reworked", "returned", "wrongly_dispatched", "first_time", "extended",
          "extensions", "rated", "satisfied", "satisfied_or_basic", "patrol", "registered_on_time",
-         "dispatched_on_time", "verified_on_time", "verified_by_grid_worker", "check_requested", "checked_on_time")
+         "dispatched_on_time", "verified_on_time", "verified_by_grid_worker", "check_requested", "checked_on_time",
+         "check_requested_on_time")
 # The dimensions a rollup row is kept for. A grid worker's figures are read from three of
 # them (the grid's worker now, the reporter, the verifier): see rollup.py.
 STORED_DIMENSIONS = ("district", "department", "street", "community", "grid", "category", "channel",
@@ -29,7 +30,10 @@ STORED_DIMENSIONS = ("district", "department", "street", "community", "grid", "c
 class CaseFacts(Base):
     __tablename__ = "assess_case_facts"
     __table_args__ = (Index("ix_assess_case_facts_reported_at", "reported_at"),
-                      Index("ix_assess_case_facts_closed_at", "closed_at"))
+                      Index("ix_assess_case_facts_closed_at", "closed_at"),
+                      # The cases behind a figure of one slice, in date order (service.cases_behind).
+                      *(Index(f"ix_assess_case_facts_{column}_reported_at", column, "reported_at", "id")
+                        for column in ("lead_department_id", "street_code", "community_code", "grid_code")))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # the case's id
     reported_at: Mapped[dt.datetime] = mapped_column(DateTime)

@@ -98,6 +98,7 @@ def facts(session: Session, ids=None):
             # 核实: the first request's deadline (ISO text: the least is the earliest) and the first answer.
             func.min(case((ev.c.action == "request_check", check_deadline))).label("check_due"),
             func.min(case((ev.c.action == "check", ev.c.at))).label("first_check_at"),
+            func.min(case((ev.c.action == "request_check", ev.c.at))).label("first_check_request_at"),
         )
         .join(c, c.c.id == ev.c.case_id)
         .where(ev.c.action.in_(("return", "approve_extension", "dispatch", "report", "feedback", "verify_pass",
@@ -153,6 +154,10 @@ def facts(session: Session, ids=None):
             _flag(per_case.c.check_due.is_not(None)).label("check_requested"),
             case((or_(per_case.c.first_check_at.is_(None), per_case.c.check_due.is_(None)), 0),
                  else_=_not_later(dialect, per_case.c.first_check_at, per_case.c.check_due)).label("checked_on_time"),
+            # 派发核实 (受理员): the first request came before the first step's deadline.
+            case((or_(per_case.c.first_check_request_at.is_(None), per_case.c.dispatch_due.is_(None)), 0),
+                 else_=_not_later(dialect, per_case.c.first_check_request_at, per_case.c.dispatch_due)
+                 ).label("check_requested_on_time"),
         )
         .select_from(c)
         .outerjoin(per_case, per_case.c.case_id == c.c.id)

@@ -76,11 +76,12 @@ def build_mixed(world: World) -> Mixed:
     act("C", "accept", "handler_zj", at(0, 11))
     act("C", "feedback", "handler_zj", at(3, 10), note="已处理")
     act("C", "verify_pass", "grid_worker", at(3, 11))
-    # D: checked on site in time (核实), then not registered (不予立案).
+    # D: sent to be checked after the first step's deadline (13:00: 派核实 late), checked on
+    # site in time (核实), then not registered (不予立案).
     new("D", at(0, 11))
-    act("D", "request_check", "operator", at(0, 11.1))
-    act("D", "check", "grid_worker", at(0, 11.3), note="现场核实：不属于受理范围")
-    act("D", "reject", "dispatcher", at(0, 11.5), note="不属于受理范围")
+    act("D", "request_check", "operator", at(0, 16))
+    act("D", "check", "grid_worker", at(0, 16.5), note="现场核实：不属于受理范围")
+    act("D", "reject", "dispatcher", at(0, 16.75), note="不属于受理范围")
     # G: a return refused, an extension approved, closed, rated 不满意 and reopened: open again.
     new("G", at(1, 9))
     act("G", "register", "dispatcher", at(1, 9.05))

@@ -22,14 +22,15 @@ DISTRICT = {
     "closed_on_time": 2, "closed_verified_on_time": 3, "handling_due": 5, "handled_on_time": 3, "fed_back": 4, "reworked": 2,
     "replied": 3, "first_time": 2, "overdue": 2, "overdue_open": 1, "extended": 1, "extensions": 1, "rated": 2, "satisfied": 1,
     "satisfied_or_basic": 2, "patrol_reports": 1, "patrol_valid": 1, "missed": 5, "verified_by_worker": 2,
-    "verified_by_worker_on_time": 2, "check_requested": 2, "checked_on_time": 1, "closed": 4,
+    "verified_by_worker_on_time": 2, "check_requested": 2, "checked_on_time": 1, "check_requested_on_time": 1,
+    "closed": 4,
 }
 RATES = {
     "closure_rate": 3 / 4, "on_time_closure_rate": 2 / 4, "on_time_handling_rate": 3 / 5, "rework_rate": 2 / 4, "reply_rate": 3 / 6,
     "first_contact_rate": 2 / 3, "satisfaction_rate": 1 / 2, "satisfaction_broad_rate": 2 / 2, "valid_report_rate": 1 / 1,
     "timely_verification_rate": 2 / 2, "missed_report_rate": 5 / 6, "timely_registration_rate": 6 / 6,
     "accurate_registration_rate": 6 / 6, "timely_close_rate": 3 / 3, "timely_dispatch_rate": 5 / 6,
-    "accurate_dispatch_rate": 5 / 6, "timely_check_rate": 1 / 2,
+    "accurate_dispatch_rate": 5 / 6, "timely_check_rate": 1 / 2, "timely_check_request_rate": 1 / 2,
 }
 
 
