@@ -4,13 +4,13 @@ in it is personal (no grid workers, no cases), it is limited per client address 
 public intake, and it is cacheable (an ETag of its content, 304 on If-None-Match)."""
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
 
+from civicloop.api.conditional import etag_of, send
 from civicloop.api.deps import read, write
 from civicloop.auth.service import hit
 from civicloop.auth.views import client_address
@@ -56,8 +56,4 @@ def public_outline(
     with read(request) as session:
         body = json.dumps(outline(session, district or only_district(session)), ensure_ascii=False,
                           separators=(",", ":")).encode()
-    etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-    headers = {"ETag": etag, "Cache-Control": CACHE}
-    if etag in request.headers.get("if-none-match", ""):
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type=GEOJSON, headers=headers)
+    return send(request, body, etag=etag_of(body), media_type=GEOJSON, headers={"Cache-Control": CACHE})

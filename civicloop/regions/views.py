@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
+from civicloop.api.conditional import not_modified, send
 from civicloop.api.deps import Editor, Reader, read, write
 from civicloop.errors import InvalidInput, NotFound, UnsupportedType
 from civicloop.regions import service
@@ -139,6 +140,7 @@ class _Collection:
 
 
 _collections: dict[tuple[str, str, str], _Collection] = {}
+NO_STALE = {"Cache-Control": "private, no-cache"}
 _building = threading.Lock()
 # 7 decimals of a degree are about a centimetre: a cell needs no more, and an exported grid
 # imports again within the import's tolerances (0.5 m outside, 1 m² overlap).
@@ -164,8 +166,9 @@ def _whole_district(request: Request, code: str, crs: str) -> Response:
     key = (str(request.app.state.engine.url), code, crs)
     with read(request) as session:
         etag = _grid_etag(session, code, crs)
-        if etag in request.headers.get("if-none-match", ""):
-            return Response(status_code=304, headers={"ETag": etag, "Cache-Control": "private, no-cache"})
+        unchanged = not_modified(request, etag, NO_STALE)
+        if unchanged is not None:  # before the collection is made: a restart answers without making it
+            return unchanged
         with _building:
             kept = _collections.get(key)
             if kept is None or kept.etag != etag:
@@ -177,10 +180,7 @@ def _whole_district(request: Request, code: str, crs: str) -> Response:
                                                                                 "name": district.name},
                                       features=_features(session, cells, crs, DECIMALS)).model_dump_json().encode()
                 kept = _collections[key] = _Collection(etag, body, gzip.compress(body, compresslevel=6, mtime=0))
-    headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Accept-Encoding"}
-    if "gzip" in request.headers.get("accept-encoding", ""):
-        return Response(kept.gzipped, media_type=GEOJSON, headers={**headers, "Content-Encoding": "gzip"})
-    return Response(kept.body, media_type=GEOJSON, headers=headers)
+    return send(request, kept.body, etag=etag, media_type=GEOJSON, headers=NO_STALE, gzipped=kept.gzipped)
 
 
 @router.get("/districts/{code}/grids", response_model=GridCollection, response_class=GeoJSONResponse,

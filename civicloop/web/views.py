@@ -5,7 +5,6 @@ document: they are not part of the API."""
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import mimetypes
 import os
@@ -16,6 +15,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
 
+from civicloop.api.conditional import etag_of, send
 from civicloop.auth.policy import INTAKE_CHANNELS
 from civicloop.cases.lifecycle import RULES, STATE_LABELS, Rating
 from civicloop.cases.models import CHANNELS
@@ -106,8 +106,7 @@ class _Kept:
 @lru_cache(maxsize=256)
 def _kept(path: Path, mtime_ns: int, size: int) -> _Kept:
     body = path.read_bytes()
-    return _Kept(body, gzip.compress(body, compresslevel=9, mtime=0),
-                 f'"{hashlib.blake2b(body, digest_size=8).hexdigest()}"')
+    return _Kept(body, gzip.compress(body, compresslevel=9, mtime=0), etag_of(body))
 
 
 def _send(request: Request, path: Path, headers: dict, media_type: str | None = None) -> Response:
@@ -115,13 +114,8 @@ def _send(request: Request, path: Path, headers: dict, media_type: str | None = 
     files came slowly through threads one by one on a busy server); 304 when the browser has it."""
     stat = path.stat()
     kept = _kept(path, stat.st_mtime_ns, stat.st_size)
-    media_type = media_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    headers = {**headers, "ETag": kept.etag, "Vary": "Accept-Encoding"}
-    if kept.etag in request.headers.get("if-none-match", ""):
-        return Response(status_code=304, headers=headers)
-    if "gzip" in request.headers.get("accept-encoding", "") and len(kept.gzipped) < len(kept.body):
-        return Response(kept.gzipped, media_type=media_type, headers={**headers, "Content-Encoding": "gzip"})
-    return Response(kept.body, media_type=media_type, headers=headers)
+    return send(request, kept.body, etag=kept.etag, headers=headers, gzipped=kept.gzipped,
+                media_type=media_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream")
 
 
 @router.get("/static/vendor/{name}")
