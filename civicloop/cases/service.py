@@ -365,7 +365,7 @@ def act(session: Session, case_ref: int | str, inp: ActionInput, *, actor: Actor
     if not decision.allowed:
         raise _refusal(case, decision.reasons, decision.allowed_actions)
     changes = EFFECTS.get(inp.action, _no_effect)(session, case, req, actor, now)
-    recorded = changes.pop(RECORDED, None)
+    recorded = RECORDS[inp.action](session, case, now) if inp.action in RECORDS else None
     changes["state"] = decision.to_state.value
     from_state = case.state
     _commit_change(session, case, action=inp.action, actor=actor, now=now, changes=changes,
@@ -412,15 +412,15 @@ def _no_effect(session, case, req, actor, now) -> dict:
     return {}
 
 
-# The key under which an effect gives what only the event keeps (not a column of the case).
-RECORDED = "_recorded"
-
-
-def _request_check(session, case, req, actor, now):
+def _check_deadline(session, case, now):
     from civicloop.settings import get_settings
 
     due = clock.calendar(session).add(now, get_settings().check_limit_hours, case.time_basis)
-    return {RECORDED: {"check_deadline": _jsonable(due)}}
+    return {"check_deadline": _jsonable(due)}
+
+
+# What an action writes into its event only, not into a column of the case.
+RECORDS = {"request_check": _check_deadline}
 
 
 def _register(session, case, req, actor, now):
@@ -554,7 +554,7 @@ def _escalate(session, case, req, actor, now):
 
 
 EFFECTS = {
-    "request_check": _request_check, "register": _register, "reject": _close_clock, "reclassify": _reclassify, "merge": _merge, "dispatch": _dispatch,
+    "register": _register, "reject": _close_clock, "reclassify": _reclassify, "merge": _merge, "dispatch": _dispatch,
     "accept": _accept, "approve_return": _approve_return,
     "request_extension": _request_extension, "approve_extension": _approve_extension,
     "refuse_extension": _refuse_extension, "suspend": _suspend, "resume": _resume,
