@@ -83,8 +83,8 @@ def session_of(url: str, username: str) -> dict:
     return {"token": token["access_token"], "expires_at": token["expires_at"], **me}
 
 
-def open_signed_in(browser, url: str, session: dict, path: str, viewport=DESKTOP, **kw):
-    context = browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai", **kw)
+def open_signed_in(browser, url: str, session: dict, path: str):
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN", timezone_id="Asia/Shanghai")
     context.set_default_timeout(120_000)
     context.add_init_script(f"localStorage.setItem('civicloop.session', {json.dumps(session)!r})")
     page = context.new_page()
