@@ -122,6 +122,7 @@ COUNTS: tuple[Count, ...] = (
       note="the operator sent the 核实 before the first step's deadline"),
     C("closed", "结案数(本期办结)", {"closed": 1}, anchor=CLOSED),
 )
+COUNT_KEYS = tuple(c.key for c in COUNTS)  # the order of every counts dict
 COUNT = {c.key: c for c in COUNTS}
 
 GBT = "GB/T 30428.4 数字化城市管理信息系统 绩效评价; CJ/T 292 数字化城市管理信息系统 监管案件立案、处置和结案"
@@ -173,8 +174,17 @@ def denominator_of(rate: Rate, counts: dict[str, int]) -> int:
     return sum(counts[key] for key in rate.denominator)
 
 
+_RATE_PARTS = tuple((r.key, r.numerator, r.denominator) for r in RATES)
+
+
 def rates_of(counts: dict[str, int]) -> dict[str, float | None]:
-    return {r.key: rate_value(counts[r.numerator], denominator_of(r, counts)) for r in RATES}
+    """Every rate of these counts (rate_value and denominator_of, inlined: a table of years
+    by department and month asks it for thousands of cells)."""
+    out = {}
+    for key, numerator, denominator in _RATE_PARTS:
+        below = counts[denominator[0]] if len(denominator) == 1 else sum(counts[k] for k in denominator)
+        out[key] = counts[numerator] / below if below else None
+    return out
 
 
 def wilson(successes: int, trials: int, z: float = Z95) -> tuple[float, float]:

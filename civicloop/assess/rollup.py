@@ -36,7 +36,7 @@ from civicloop.assess.periods import Period
 from civicloop.regions.models import GridCell
 
 FACT_COLUMNS = tuple(c.key for c in CaseFacts.__table__.c)
-COUNT_KEYS = tuple(c.key for c in ind.COUNTS)
+COUNT_KEYS = ind.COUNT_KEYS
 # The fact column each stored dimension keys on.
 KEY_COLUMNS = {"district": "district_code", "department": "lead_department_id", "street": "street_code",
                "community": "community_code", "grid": "grid_code", "category": "category_code",
@@ -383,8 +383,12 @@ def count_rows(session: Session, period: Period, *, by: str, level: int, distric
     out: dict = {}
     for counts, query in queries:
         names = [c.key for c in counts]
-        for key, *sums in session.execute(query).tuples():  # by position: thousands of rows × 36 sums
-            values = out.setdefault(_value(key, by), dict.fromkeys(COUNT_KEYS, 0))
+        for key, *sums in session.execute(query).tuples():  # by position: thousands of rows × 37 sums
+            value = _value(key, by)
+            if len(queries) == 1:  # one row per value
+                out[value] = dict(zip(names, map(int, sums)))
+                continue
+            values = out.setdefault(value, dict.fromkeys(COUNT_KEYS, 0))
             for name, n in zip(names, sums):
                 values[name] += int(n)
     return out
