@@ -179,3 +179,16 @@ def test_the_sweep_schedule_folds_the_rollup_rows_of_the_day(engine):
     with transaction(engine) as s:
         assert s.scalar(select(Rollup.id).where(Rollup.delta.is_(True)).limit(1)) is None
     _agree(engine)
+
+
+def test_a_new_database_starts_with_the_fast_path_complete(tmp_path):
+    """Migrations that mark the rollup for a rebuild (0015) do so only where cases exist."""
+    from civicloop.db import make_engine
+    from civicloop.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with transaction(engine) as s:
+        assert rollup.ready(s)
+    engine.dispose()

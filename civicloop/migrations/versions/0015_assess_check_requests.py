@@ -1,7 +1,7 @@
 """assess: 按时派发核实 (受理员) — the operator's 派核实 before the first step's deadline, a
 fact per case and a count per rollup row at both grains. Cases checked before this have
-it too, so the fast path is marked incomplete: figures are counted live until
-`civicloop assess rebuild` fills it again.
+it too, so a database with cases has its fast path marked incomplete: figures are
+counted live until `civicloop assess rebuild` fills it again.
 
 Revision ID: 0015
 Revises: 0014
@@ -22,7 +22,7 @@ def upgrade() -> None:
     for table in TABLES:
         with op.batch_alter_table(table) as batch:
             batch.add_column(sa.Column(COLUMN, sa.Integer(), nullable=False, server_default="0"))
-    op.execute("UPDATE assess_rollup_state SET ready = false")
+    op.execute("UPDATE assess_rollup_state SET ready = false WHERE EXISTS (SELECT 1 FROM cases)")
 
 
 def downgrade() -> None:
