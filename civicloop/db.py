@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import JSON, MetaData, create_engine, event
+from sqlalchemy import JSON, MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -106,3 +106,39 @@ def read_only(engine: Engine) -> Engine:
 def is_postgres(session_or_engine) -> bool:
     bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
     return bind.dialect.name == "postgresql"
+
+
+# ---------------------------------------------------------------- bulk writes
+
+def roomy(conn) -> None:
+    """More memory for this transaction's sorts, hashes and index builds than a request's."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL work_mem = '256MB'"))
+        conn.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
+    else:
+        conn.execute(text("PRAGMA cache_size = -262144"))  # 256 MiB
+
+
+def secondary_indexes(conn, tables: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(name, the SQL that makes it) of the tables' indexes, but those of their keys."""
+    if not tables:
+        return []
+    names = ", ".join(f"'{t}'" for t in tables)
+    if conn.dialect.name == "postgresql":
+        return conn.execute(text(
+            f"SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ({names}) "
+            "AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE contype IN ('p', 'u'))")).all()
+    return conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                             f"AND tbl_name IN ({names})")).all()
+
+
+@contextmanager
+def indexes_made_after(conn, tables: tuple[str, ...]) -> Iterator[None]:
+    """Within conn's transaction: the tables' secondary indexes dropped while many rows go
+    in, and made again after, each in one sort (a failure rolls the drop back too)."""
+    indexes = secondary_indexes(conn, tables)
+    for name, _ in indexes:
+        conn.execute(text(f'DROP INDEX "{name}"'))
+    yield
+    for _, sql in indexes:
+        conn.execute(text(sql))

@@ -41,7 +41,7 @@ from sqlalchemy.engine import Engine
 from civicloop.assess import rollup
 from civicloop.cases.models import Case, CaseEvent
 from civicloop.categories.models import Category
-from civicloop.db import transaction
+from civicloop.db import roomy, secondary_indexes, transaction
 from civicloop.departments.models import Department
 from civicloop.errors import InvalidInput, NotFound
 from civicloop.regions.models import GridCell
@@ -311,33 +311,12 @@ def _copy(engine: Engine, table: str, columns: tuple[str, ...], rows: list[tuple
         raw.close()
 
 
-def _roomy(conn) -> None:
-    """More memory for this transaction's sorts and hashes than a web request's default."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SET LOCAL work_mem = '256MB'"))
-    else:
-        conn.execute(text("PRAGMA cache_size = -262144"))  # 256 MiB
-
-
 def _insert_sqlite(engine: Engine, batches: tuple[tuple[str, tuple[str, ...], list[tuple]], ...]) -> None:
     with engine.begin() as conn:
-        _roomy(conn)
+        roomy(conn)
         for table, columns, rows in batches:
             conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
                                  rows)
-
-
-def _secondary_indexes(conn, tables: tuple[str, ...]) -> list[tuple[str, str]]:
-    """(name, the SQL that makes it) of the tables' indexes, but those of their keys."""
-    if not tables:
-        return []
-    names = ", ".join(f"'{t}'" for t in tables)
-    if conn.dialect.name == "postgresql":
-        return conn.execute(text(
-            f"SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ({names}) "
-            "AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE contype IN ('p', 'u'))")).all()
-    return conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-                             f"AND tbl_name IN ({names})")).all()
 
 
 @contextmanager
@@ -345,7 +324,7 @@ def _indexes_after(engine: Engine, tables: tuple[str, ...], step=None):
     """Rows go faster into tables without their secondary indexes, which are made again
     after, each in one sort (and made again if the load fails)."""
     with engine.connect() as conn:
-        indexes = _secondary_indexes(conn, tables)
+        indexes = secondary_indexes(conn, tables)
     with engine.begin() as conn:
         for name, _ in indexes:
             conn.execute(text(f'DROP INDEX "{name}"'))
@@ -355,9 +334,7 @@ def _indexes_after(engine: Engine, tables: tuple[str, ...], step=None):
         if indexes and step:
             step(f"making the {len(indexes)} indexes again")
         with engine.begin() as conn:
-            _roomy(conn)
-            if engine.dialect.name == "postgresql":
-                conn.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
+            roomy(conn)
             for _, sql in indexes:
                 conn.execute(text(sql))
 
@@ -396,8 +373,7 @@ def generate(engine: Engine, n: int, *, years: int, district: str, end: dt.datet
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}"))
     if step:
         step("rebuilding the facts and the rollup")
-    with _indexes_after(engine, ("assess_case_facts",)), transaction(engine) as s:  # all rewritten
-        _roomy(s.connection())
+    with transaction(engine) as s:
         rollup.rebuild(s, now=end)
     if step:
         step("analysing the tables")

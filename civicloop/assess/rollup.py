@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from civicloop.assess import indicators as ind
 from civicloop.assess.models import FLAGS, STORED_DIMENSIONS, CaseFacts, Rollup, RollupMonth, RollupState
 from civicloop.assess.periods import Period
+from civicloop.db import indexes_made_after, roomy
 from civicloop.regions.models import GridCell
 
 FACT_COLUMNS = tuple(c.key for c in CaseFacts.__table__.c)
@@ -155,18 +156,22 @@ def refresh(session: Session, case_ids) -> None:
 
 def rebuild(session: Session, *, now: dt.datetime) -> int:
     """Recompute every case's facts and the whole rollup from the cases and their events:
-    the facts in SQL, the rollup from them with numpy (`_tally`), written in bulk."""
+    the facts in SQL, the rollup from them with numpy (`_tally`), written in bulk, the
+    tables' indexes made again after (on PostgreSQL, readers of the figures wait for it)."""
     from civicloop.assess.service import facts
 
+    connection = session.connection()
+    roomy(connection)
     for table in (*TABLES, CaseFacts.__table__):
         session.execute(delete(table))
-    live = facts(session)
-    session.execute(insert(CaseFacts).from_select(FACT_COLUMNS, select(*(live.c[k] for k in FACT_COLUMNS))))
-    tally = _tally(session)
-    for table in TABLES:
-        for dimension in STORED_DIMENSIONS:
-            for rows in tally.rows(table, dimension):
-                _write(session, table, rows)
+    with indexes_made_after(connection, tuple(t.name for t in (CaseFacts.__table__, *TABLES))):
+        live = facts(session)
+        session.execute(insert(CaseFacts).from_select(FACT_COLUMNS, select(*(live.c[k] for k in FACT_COLUMNS))))
+        tally = _tally(session)
+        for table in TABLES:
+            for dimension in STORED_DIMENSIONS:
+                for rows in tally.rows(table, dimension):
+                    _write(session, table, rows)
     state = session.get(RollupState, 1) or RollupState(id=1)
     state.ready, state.rebuilt_at = True, now
     session.add(state)

@@ -10,9 +10,9 @@ from sqlalchemy import func, select, update
 
 from civicloop.assess import indicators as ind
 from civicloop.assess import periods, rollup, service
-from civicloop.assess.generate import _secondary_indexes, generate
+from civicloop.assess.generate import generate
 from civicloop.cases.models import Case, CaseEvent
-from civicloop.db import transaction
+from civicloop.db import secondary_indexes, transaction
 from civicloop.errors import InvalidInput, NotFound
 from civicloop.regions.models import GridCell
 from tests.cases.conftest import D, build_world
@@ -47,10 +47,10 @@ def test_generated_events_make_every_count_and_agree(engine):
     build_world(engine)
     tables = ("cases", "case_events", "assess_case_facts")
     with engine.connect() as conn:
-        indexes = sorted(_secondary_indexes(conn, tables))
+        indexes = sorted(secondary_indexes(conn, tables))
     generate(engine, 3000, years=1, district=D, end=END, seed=5)  # loaded without them, made again after
     with engine.connect() as conn:
-        assert sorted(_secondary_indexes(conn, tables)) == indexes and len(indexes) > 16
+        assert sorted(secondary_indexes(conn, tables)) == indexes and len(indexes) > 16
     year = periods.Period(END.date() - dt.timedelta(days=365), END.date())
     with transaction(engine) as s:
         actions = dict(s.execute(select(CaseEvent.action, func.count()).group_by(CaseEvent.action)).all())
