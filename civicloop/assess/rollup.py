@@ -205,7 +205,7 @@ def _summed(codes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarr
 class _Tally:
     """`_add_row`'s rule (a case's facts into counts per anchor day and stored dimension)
     over every kept fact row at once, with numpy. The rows are read in chunks and kept
-    narrow: per anchor, the day and the counts each case adds (small integers); per
+    narrow: per anchor, the day and the counts each case adds (16-bit integers); per
     dimension, its key and district as one number."""
 
     def __init__(self):
@@ -232,7 +232,7 @@ class _Tally:
             self.keys[d].append(self._numbered(chunk[KEY_COLUMNS[d]], self.names[d]) << _KEY_SHIFT | district)
         for anchor in self.anchors:
             days = np.array([-1 if d is None else d for d in chunk[anchor]], dtype=np.int64)
-            values = np.zeros((len(days), len(self.columns[anchor])), dtype=np.int8)
+            values = np.zeros((len(days), len(self.columns[anchor])), dtype=np.int16)
             for j, i in enumerate(self.columns[anchor]):
                 count = ind.COUNTS[i]
                 match = days >= 0
@@ -249,7 +249,7 @@ class _Tally:
         parts = []
         for anchor in self.anchors:
             days = np.concatenate(self.days[anchor]) if self.cases else np.zeros(0, np.int64)
-            values = np.concatenate(self.values[anchor]) if self.cases else np.zeros((0, 1), np.int8)
+            values = np.concatenate(self.values[anchor]) if self.cases else np.zeros((0, 1), np.int16)
             used = values.any(axis=1)
             days = days[used]
             if table is RollupMonth.__table__:
