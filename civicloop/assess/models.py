@@ -2,7 +2,8 @@
 
 `assess_case_facts` holds each case's row of facts (service.facts) as of its last change;
 `assess_rollup` holds the counts of indicators.COUNTS per (anchor day, stored dimension,
-key, district), as signed rows that add up, and `assess_rollup_month` the same per month;
+key, district), as signed rows that add up, and `assess_rollup_dekad`, `_month`,
+`_quarter` and `_year` the same per 旬, calendar month, quarter and year;
 `assess_rollup_state` says whether they are complete (a database that had cases before
 them needs `civicloop assess rebuild`)."""
 from __future__ import annotations
@@ -54,30 +55,52 @@ for _flag in FLAGS:
 
 
 class _RollupRows:
-    """The columns of a rollup's rows, at either grain."""
+    """The columns of a rollup's rows, at any grain."""
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    day: Mapped[dt.date] = mapped_column(Date)  # the day, or the first day of the month
+    day: Mapped[dt.date] = mapped_column(Date)  # the day, or the first day of the 旬, month, quarter, year
     dimension: Mapped[str] = mapped_column(String(12))
     key: Mapped[str] = mapped_column(String(20))  # '' for none (not yet dispatched, …)
     district_code: Mapped[str] = mapped_column(String(6))
     delta: Mapped[bool] = mapped_column(Boolean)  # written by an action, not yet compacted
 
 
+def _indexes(table: str) -> tuple:
+    return (Index(f"ix_{table}_dimension_day", "dimension", "day"), Index(f"ix_{table}_delta_day", "delta", "day"))
+
+
 class Rollup(_RollupRows, Base):
     __tablename__ = "assess_rollup"
-    __table_args__ = (Index("ix_assess_rollup_dimension_day", "dimension", "day"),
-                      Index("ix_assess_rollup_delta_day", "delta", "day"))
+    __table_args__ = _indexes(__tablename__)
+
+
+class RollupDekad(_RollupRows, Base):
+    """The same counts per 旬 (the 1st–10th, 11th–20th, 21st–end of a month; `day` its
+    first day): a period cut inside a month reads at most six days on either side."""
+    __tablename__ = "assess_rollup_dekad"
+    __table_args__ = _indexes(__tablename__)
 
 
 class RollupMonth(_RollupRows, Base):
     """The same counts per calendar month (`day` its first day): a period of whole months
     reads a row per month and key instead of one per day."""
     __tablename__ = "assess_rollup_month"
-    __table_args__ = (Index("ix_assess_rollup_month_dimension_day", "dimension", "day"),
-                      Index("ix_assess_rollup_month_delta_day", "delta", "day"))
+    __table_args__ = _indexes(__tablename__)
 
 
-for _table in (Rollup, RollupMonth):
+class RollupQuarter(_RollupRows, Base):
+    """The same counts per calendar quarter (`day` its first day)."""
+    __tablename__ = "assess_rollup_quarter"
+    __table_args__ = _indexes(__tablename__)
+
+
+class RollupYear(_RollupRows, Base):
+    """The same counts per calendar year (`day` its 1 January): a slice × year over the
+    11,030 grid cells reads a row per cell and key, not twelve."""
+    __tablename__ = "assess_rollup_year"
+    __table_args__ = _indexes(__tablename__)
+
+
+for _table in (Rollup, RollupDekad, RollupMonth, RollupQuarter, RollupYear):
     for _count in COUNTS:
         setattr(_table, _count.key, mapped_column(_count.key, Integer, nullable=False))
 

@@ -5,12 +5,15 @@ An action calls `refresh` with the cases it changed: their facts are recomputed 
 live definition (service.facts) and, where they moved, the kept row is replaced and the
 difference (new counts minus old) appended to the rollup. Rows are only ever appended, so
 concurrent actions never wait on one another's rollup rows; `compact` folds the rows of
-each day into one per key. `rebuild` recomputes everything from the cases; the agreement
-test (tests/assess/test_rollup.py) plays random traffic and compares every figure of the
-rollup with the live recount."""
+each day into one per key. The same counts are kept per day, 旬, month, quarter and year
+(the grains), so that any period reads few rows (`_plan`). `rebuild` recomputes
+everything from the cases; the agreement test (tests/assess/test_rollup.py) plays random
+traffic and compares every figure of the rollup with the live recount."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 from sqlalchemy import (
@@ -31,13 +34,24 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from civicloop.assess import indicators as ind
-from civicloop.assess.models import FLAGS, STORED_DIMENSIONS, CaseFacts, Rollup, RollupMonth, RollupState
+from civicloop.assess.models import (
+    FLAGS,
+    STORED_DIMENSIONS,
+    CaseFacts,
+    Rollup,
+    RollupDekad,
+    RollupMonth,
+    RollupQuarter,
+    RollupState,
+    RollupYear,
+)
 from civicloop.assess.periods import Period
 from civicloop.db import indexes_made_after, roomy
 from civicloop.regions.models import GridCell
 
 FACT_COLUMNS = tuple(c.key for c in CaseFacts.__table__.c)
 COUNT_KEYS = ind.COUNT_KEYS
+_COUNTED = frozenset(COUNT_KEYS)
 # The fact column each stored dimension keys on.
 KEY_COLUMNS = {"district": "district_code", "department": "lead_department_id", "street": "street_code",
                "community": "community_code", "grid": "grid_code", "category": "category_code",
@@ -82,19 +96,66 @@ def _live_facts(session: Session):
 _IDS = bindparam("ids", expanding=True)
 _KEPT = select(CaseFacts.__table__).where(CaseFacts.__table__.c.id.in_(_IDS))
 _FORGET = delete(CaseFacts.__table__).where(CaseFacts.__table__.c.id.in_(_IDS))
-_KEEP, _APPEND, _APPEND_MONTH = insert(CaseFacts.__table__), insert(Rollup.__table__), insert(RollupMonth.__table__)
-TABLES = (Rollup.__table__, RollupMonth.__table__)  # the day grain, the month grain
+_KEEP = insert(CaseFacts.__table__)
 
 
-# Per count: its key, anchor, measure and conditions, unpacked once for _add_row's loop.
-_COUNT_RULES = tuple((c.key, c.anchor, c.measure, tuple(c.where.items())) for c in ind.COUNTS)
+def _month_after(day: dt.date) -> dt.date:
+    """The first day of the month after the day's."""
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def _dekad(day: dt.date) -> tuple[dt.date, dt.date]:
+    """The 旬 holding the day, as [its first day, the first day after it): the 1st–10th,
+    11th–20th or 21st–end of the month."""
+    first = day.replace(day=min((day.day - 1) // 10, 2) * 10 + 1)
+    return first, first.replace(day=first.day + 10) if first.day < 21 else _month_after(day)
+
+
+def _quarter(day: dt.date) -> tuple[dt.date, dt.date]:
+    first = day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+    return first, dt.date(first.year + first.month // 10, (first.month + 2) % 12 + 1, 1)
+
+
+def _months(days: np.ndarray) -> np.ndarray:
+    """Day numbers (since 1970-01-01) as month numbers (since 1970-01)."""
+    return days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+
+
+def _first_days_of_months(months: np.ndarray) -> np.ndarray:
+    return months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+
+
+def _first_days_of_dekads(days: np.ndarray) -> np.ndarray:
+    month = _first_days_of_months(_months(days))
+    return month + np.minimum((days - month) // 10, 2) * 10
+
+
+class Grain(NamedTuple):
+    table: object
+    period_of: Callable[[dt.date], tuple[dt.date, dt.date]]  # [first day, first day after) holding a day
+    first_days: Callable[[np.ndarray], np.ndarray]  # the same over day numbers: the first day's
+
+
+GRAINS = (Grain(Rollup.__table__, lambda d: (d, d + dt.timedelta(days=1)), lambda days: days),
+          Grain(RollupDekad.__table__, _dekad, _first_days_of_dekads),
+          Grain(RollupMonth.__table__, lambda d: (d.replace(day=1), _month_after(d)),
+                lambda days: _first_days_of_months(_months(days))),
+          Grain(RollupQuarter.__table__, _quarter, lambda days: _first_days_of_months(_months(days) // 3 * 3)),
+          Grain(RollupYear.__table__, lambda d: (d.replace(month=1, day=1), dt.date(d.year + 1, 1, 1)),
+                lambda days: days.astype("datetime64[D]").astype("datetime64[Y]").astype("datetime64[D]")
+                .astype(np.int64)))
+TABLES = tuple(grain.table for grain in GRAINS)
+
+
+# Per count: its place in COUNT_KEYS, anchor, measure and conditions, unpacked once for _add_row's loop.
+_COUNT_RULES = tuple((i, c.anchor, c.measure, tuple(c.where.items())) for i, c in enumerate(ind.COUNTS))
 _DIMENSION_KEYS = tuple((dimension, KEY_COLUMNS[dimension]) for dimension in STORED_DIMENSIONS)
 
 
 def _add_row(totals: dict, facts, sign: int) -> None:
     """What one case's facts add to the rollup, into `totals` {(day, dimension, key,
-    district): {count: n}}: the rule of _contributions, for the few cases an action
-    changed, where one small INSERT costs less than the SQL that sums a table."""
+    district): [n per count of COUNT_KEYS]}: the rule of _Tally, for the few cases an
+    action changed."""
     rows = {}
     for count, anchor, measure, where in _COUNT_RULES:
         moment = facts[anchor]
@@ -110,7 +171,7 @@ def _add_row(totals: dict, facts, sign: int) -> None:
                 key = facts[key_column]
                 row = (day, dimension, "" if key is None else str(key), facts["district_code"])
                 if row not in totals:
-                    totals[row] = dict.fromkeys(COUNT_KEYS, 0)
+                    totals[row] = [0] * len(COUNT_KEYS)
                 rows[day].append(totals[row])
         for counts in rows[day]:
             counts[count] += value
@@ -142,16 +203,14 @@ def refresh(session: Session, case_ids) -> None:
         written = [dict(live[i]) for i in moved if i in live]
         if written:
             connection.execute(_KEEP, written)
-        months: dict = {}
-        for (day, *rest), counts in totals.items():
-            month = months.setdefault((day.replace(day=1), *rest), dict.fromkeys(COUNT_KEYS, 0))
-            for k, n in counts.items():
-                month[k] += n
-        for statement, grain in ((_APPEND, totals), (_APPEND_MONTH, months)):
-            rows = [{"day": day, "dimension": dimension, "key": key, "district_code": district, "delta": True,
-                     **counts} for (day, dimension, key, district), counts in grain.items() if any(counts.values())]
-            if rows:
-                connection.execute(statement, rows)
+        for table, period_of, _ in GRAINS:
+            grain: dict = {}
+            for (day, *rest), counts in totals.items():
+                at = (period_of(day)[0].isoformat(), *rest)
+                grain[at] = [a + b for a, b in zip(grain[at], counts)] if at in grain else counts
+            rows = [(*at, *counts) for at, counts in grain.items() if any(counts)]
+            if rows:  # as _write does: SQLAlchemy's parameters per row would cost more than the rest
+                _write(session, table, rows, delta=True)
 
 
 def rebuild(session: Session, *, now: dt.datetime) -> int:
@@ -168,9 +227,9 @@ def rebuild(session: Session, *, now: dt.datetime) -> int:
         live = facts(session)
         session.execute(insert(CaseFacts).from_select(FACT_COLUMNS, select(*(live.c[k] for k in FACT_COLUMNS))))
         tally = _tally(session)
-        for table in TABLES:
+        for table, _, first_days in GRAINS:
             for dimension in STORED_DIMENSIONS:
-                for rows in tally.rows(table, dimension):
+                for rows in tally.rows(first_days, dimension):
                     _write(session, table, rows)
     state = session.get(RollupState, 1) or RollupState(id=1)
     state.ready, state.rebuilt_at = True, now
@@ -184,6 +243,7 @@ def rebuild(session: Session, *, now: dt.datetime) -> int:
 READ_CHUNK = 100_000
 WRITE_CHUNK = 20_000
 _DAY_SHIFT, _KEY_SHIFT = 32, 8  # a group's code: day << 32 | key << 8 | district
+_MOST_KEYS, _MOST_DISTRICTS = 1 << (_DAY_SHIFT - _KEY_SHIFT), 1 << _KEY_SHIFT
 
 
 def _day_number(session: Session, column):
@@ -195,18 +255,20 @@ def _day_number(session: Session, column):
 
 def _summed(codes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct codes, sorted, and the values' column sums per code."""
+    if not len(codes):
+        return codes, np.zeros((0, values.shape[1]), np.int64)
     order = np.argsort(codes, kind="stable")
     codes = codes[order]
-    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.array([], np.int64)
-    return codes[starts], np.add.reduceat(values[order], starts, axis=0, dtype=np.int64) if len(codes) else \
-        np.zeros((0, values.shape[1]), np.int64)
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    return codes[starts], np.add.reduceat(values[order], starts, axis=0, dtype=np.int64)
 
 
 class _Tally:
     """`_add_row`'s rule (a case's facts into counts per anchor day and stored dimension)
     over every kept fact row at once, with numpy. The rows are read in chunks and kept
     narrow: per anchor, the day and the counts each case adds (16-bit integers); per
-    dimension, its key and district as one number."""
+    dimension, its key and district as one number. `close` joins the chunks once; `rows`
+    then sums them at each grain and dimension."""
 
     def __init__(self):
         self.names = {dimension: {} for dimension in STORED_DIMENSIONS}  # key text -> its number
@@ -216,20 +278,25 @@ class _Tally:
         self.days: dict[str, list] = {a: [] for a in self.anchors}
         self.values: dict[str, list] = {a: [] for a in self.anchors}
         self.keys: dict[str, list] = {d: [] for d in STORED_DIMENSIONS}
+        self.used: dict[str, np.ndarray] = {}  # per anchor, the cases that add to some count
         self.cases = 0
 
     @staticmethod
-    def _numbered(values, names: dict) -> np.ndarray:
-        return np.fromiter((names.setdefault("" if v is None else str(v), len(names)) for v in values),
-                           np.int64, len(values))
+    def _numbered(values, names: dict, most: int) -> np.ndarray:
+        numbers = np.fromiter((names.setdefault("" if v is None else str(v), len(names)) for v in values),
+                              np.int64, len(values))
+        if len(names) > most:  # the group code has room for `most`: more would mix groups up
+            raise OverflowError(f"more than {most:,} distinct values of one dimension")
+        return numbers
 
     def add(self, chunk: dict) -> None:
         """One chunk: {fact column: its values}, each anchor as a day number (None for none)."""
         self.cases += len(chunk["district_code"])
         flags = {name: np.asarray(chunk[name], dtype=np.int64) for name in FLAGS}
-        district = self._numbered(chunk["district_code"], self.districts)
+        district = self._numbered(chunk["district_code"], self.districts, _MOST_DISTRICTS)
         for d in STORED_DIMENSIONS:
-            self.keys[d].append(self._numbered(chunk[KEY_COLUMNS[d]], self.names[d]) << _KEY_SHIFT | district)
+            self.keys[d].append(self._numbered(chunk[KEY_COLUMNS[d]], self.names[d], _MOST_KEYS) << _KEY_SHIFT
+                                | district)
         for anchor in self.anchors:
             days = np.array([-1 if d is None else d for d in chunk[anchor]], dtype=np.int64)
             values = np.zeros((len(days), len(self.columns[anchor])), dtype=np.int16)
@@ -242,19 +309,25 @@ class _Tally:
             self.days[anchor].append(days)
             self.values[anchor].append(values)
 
-    def rows(self, table, dimension: str):
-        """The rollup rows of one grain and dimension, in lists of WRITE_CHUNK:
-        (day, dimension, key, district, *counts)."""
-        keys = np.concatenate(self.keys[dimension]) if self.cases else np.zeros(0, np.int64)
-        parts = []
+    def close(self) -> None:
+        """Join each anchor's and dimension's chunks into one array, once, keeping of the
+        anchors only the cases that add to some count."""
         for anchor in self.anchors:
             days = np.concatenate(self.days[anchor]) if self.cases else np.zeros(0, np.int64)
             values = np.concatenate(self.values[anchor]) if self.cases else np.zeros((0, 1), np.int16)
-            used = values.any(axis=1)
-            days = days[used]
-            if table is RollupMonth.__table__:
-                days = days.astype("datetime64[D]").astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-            parts.append((anchor, *_summed(days << _DAY_SHIFT | keys[used], values[used])))
+            self.used[anchor] = values.any(axis=1)
+            self.days[anchor], self.values[anchor] = days[self.used[anchor]], values[self.used[anchor]]
+        for d in STORED_DIMENSIONS:
+            self.keys[d] = np.concatenate(self.keys[d]) if self.cases else np.zeros(0, np.int64)
+
+    def rows(self, first_days, dimension: str):
+        """The rollup rows of one grain (`first_days`: Grain.first_days) and dimension, in
+        lists of WRITE_CHUNK: (first day, dimension, key, district, *counts)."""
+        parts = []
+        for anchor in self.anchors:
+            days = first_days(self.days[anchor])
+            keys = self.keys[dimension][self.used[anchor]]
+            parts.append((anchor, *_summed(days << _DAY_SHIFT | keys, self.values[anchor])))
         codes, at = np.unique(np.concatenate([p[1] for p in parts]), return_inverse=True)
         at, start = at.ravel(), 0
         counts = np.zeros((len(codes), len(ind.COUNTS)), dtype=np.int64)
@@ -266,8 +339,8 @@ class _Tally:
         for first in range(0, len(codes), WRITE_CHUNK):
             part, sums = codes[first:first + WRITE_CHUNK], counts[first:first + WRITE_CHUNK]
             days = np.datetime_as_string((part >> _DAY_SHIFT).astype("datetime64[D]")).tolist()
-            keys_of = names[(part >> _KEY_SHIFT) & ((1 << (_DAY_SHIFT - _KEY_SHIFT)) - 1)].tolist()
-            districts_of = districts[part & ((1 << _KEY_SHIFT) - 1)].tolist()
+            keys_of = names[(part >> _KEY_SHIFT) & (_MOST_KEYS - 1)].tolist()
+            districts_of = districts[part & (_MOST_DISTRICTS - 1)].tolist()
             yield list(zip(days, [dimension] * len(part), keys_of, districts_of, *sums.T.tolist()))
 
 
@@ -282,27 +355,29 @@ def _tally(session: Session) -> _Tally:
     result = session.connection().execute(query.execution_options(stream_results=True))
     while rows := result.fetchmany(READ_CHUNK):
         tally.add(dict(zip(columns, zip(*rows))))
+    tally.close()
     return tally
 
 
-def _write(session: Session, table, rows: list[tuple]) -> None:
-    """Rollup rows in bulk, in the session's transaction: COPY on PostgreSQL."""
+def _write(session: Session, table, rows: list[tuple], *, delta: bool = False) -> None:
+    """Rollup rows (day, dimension, key, district, *counts) in bulk, in the session's
+    transaction: COPY on PostgreSQL. `delta` for an action's rows, not yet compacted."""
     columns = ("day", "dimension", "key", "district_code", *COUNT_KEYS, "delta")
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         with connection.connection.driver_connection.cursor() as cursor, \
                 cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row((*row, False))
+                copy.write_row((*row, delta))
     else:
         connection.exec_driver_sql(
             f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-            [(*row, 0) for row in rows])
+            [(*row, int(delta)) for row in rows])
 
 
 def compact(session: Session) -> int:
     """Fold the rows actions appended into one row per (day, dimension, key, district), at
-    both grains. Returns how many days and months were folded."""
+    every grain. Returns how many periods (days, 旬, months, quarters, years) were folded."""
     return sum(_compact(session, table) for table in TABLES)
 
 
@@ -329,25 +404,54 @@ def _compact(session: Session, table) -> int:
 
 # ---------------------------------------------------------------- reading
 
-def _first_of_next_month(day: dt.date) -> dt.date:
-    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+# The grains coarser than a day, coarsest first; by month, those that lie within a month.
+_ENCLOSING = GRAINS[:0:-1]
+_WITHIN_MONTHS = tuple(g for g in _ENCLOSING if g.table in (RollupMonth.__table__, RollupDekad.__table__))
 
 
-def source(period: Period, dimension: str, district: str | None):
-    """The rollup rows of one dimension covering the period: the month grain for its whole
-    months, the day grain for the days before and after them. A subquery with the rollup's
-    columns; every figure sums over it."""
-    day, month = Rollup.__table__, RollupMonth.__table__
+def _cost(plan: list[tuple]) -> int:
+    return sum(part[4] for part in plan)
+
+
+def _plan(start: dt.date, stop: dt.date, grains) -> list[tuple]:
+    """[start, stop) as parts (table, start, stop, sign, periods) whose rows, summed with
+    their sign, give its counts: the whole periods of the coarsest grain, and each partial
+    one either from the finer grains or as the whole period less the finer parts outside
+    the range (2–30 January: January less the 1st), whichever reads fewer periods."""
+    if start >= stop:
+        return []
+    if not grains:
+        return [(Rollup.__table__, start, stop, 1, (stop - start).days)]
+    (table, enclosing, _), finer = grains[0], grains[1:]
+    plan: list[tuple] = []
+    day = start
+    while day < stop:
+        first, after = enclosing(day)
+        end = min(after, stop)
+        if (day, end) == (first, after):  # a whole period: joined to the whole one before it
+            if plan and plan[-1][0] is table and plan[-1][2] == first and plan[-1][3] == 1:
+                plan[-1] = (table, plan[-1][1], after, 1, plan[-1][4] + 1)
+            else:
+                plan.append((table, first, after, 1, 1))
+        else:
+            outside = [(*part[:3], -part[3], part[4]) for part in (*_plan(first, day, finer), *_plan(end, after, finer))]
+            plan += min(_plan(day, end, finer), [(table, first, after, 1, 1), *outside], key=_cost)
+        day = end
+    return plan
+
+
+def source(period: Period, dimension: str, district: str | None, *, by_month: bool = False):
+    """The rollup rows of one dimension that add up to the period's counts (`_plan`): its
+    whole years from the year grain, then quarters, months, 旬 and days, some of them
+    subtracted (their counts negated). `by_month`, only months and 旬: a year's or a
+    quarter's row would be read as its first month; a month less some of its days stays
+    that month. A subquery with the rollup's columns; every figure sums over it."""
     end = period.end + dt.timedelta(days=1)  # exclusive
-    first = period.start if period.start.day == 1 else _first_of_next_month(period.start)
-    last = end.replace(day=1)  # whole months are [first, last)
-    ranges = [(day, period.start, end)] if first >= last else [
-        (day, period.start, first), (month, first, last), (day, last, end)]
     parts = []
-    for table, start, stop in ranges:
-        if start < stop:
-            part = select(table).where(table.c.dimension == dimension, table.c.day >= start, table.c.day < stop)
-            parts.append(part if district is None else part.where(table.c.district_code == district))
+    for table, start, stop, sign, _ in _plan(period.start, end, _WITHIN_MONTHS if by_month else _ENCLOSING):
+        columns = table.c if sign > 0 else [(-c).label(c.key) if c.key in _COUNTED else c for c in table.c]
+        part = select(*columns).where(table.c.dimension == dimension, table.c.day >= start, table.c.day < stop)
+        parts.append(part if district is None else part.where(table.c.district_code == district))
     return union_all(*parts).subquery("rows") if len(parts) > 1 else parts[0].subquery("rows")
 
 
@@ -402,7 +506,7 @@ def count_rows(session: Session, period: Period, *, by: str, level: int, distric
 def monthly(session: Session, period: Period, *, by: str, level: int, district: str | None) -> dict[str, dict]:
     """{'YYYY-MM': {slice value: {count: n}}} from the rollup's rows of one dimension,
     grouped by month and key in one read (not for grid workers: count_rows reads three)."""
-    rows = source(period, by, district)
+    rows = source(period, by, district, by_month=True)
     month = (func.strftime("%Y-%m", rows.c.day) if session.get_bind().dialect.name == "sqlite"
              else func.to_char(rows.c.day, "YYYY-MM"))
     query = _sums(rows, _key_of(rows, by, level), ind.COUNTS).add_columns(month.label("month")).group_by(month)

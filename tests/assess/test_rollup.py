@@ -11,7 +11,7 @@ import random
 from sqlalchemy import select, update
 
 from civicloop.assess import rollup, service
-from civicloop.assess.models import CaseFacts, Rollup, RollupState
+from civicloop.assess.models import CaseFacts, Rollup, RollupDekad, RollupMonth, RollupQuarter, RollupState
 from civicloop.assess.periods import Period
 from civicloop.cases import service as cases
 from civicloop.cases.lifecycle import State, allowed_actions
@@ -30,7 +30,12 @@ FORWARD = ("register", "dispatch", "accept", "feedback", "verify_pass", "rate")
 PERIODS = (Period(dt.date(2026, 11, 2), dt.date(2026, 11, 2)), Period(dt.date(2026, 11, 3), dt.date(2026, 11, 9)),
            Period(dt.date(2026, 11, 1), dt.date(2026, 11, 30)), Period(dt.date(2026, 10, 1), dt.date(2026, 12, 31)),
            Period(dt.date(2025, 1, 1), dt.date(2025, 1, 31)),
-           Period(dt.date(2026, 10, 25), dt.date(2026, 12, 3)))  # days, a whole month read at its grain, days
+           Period(dt.date(2026, 10, 25), dt.date(2026, 12, 3)),  # days, a whole month read at its grain, days
+           Period(dt.date(2026, 1, 1), dt.date(2026, 12, 31)),  # a whole year read at its grain
+           Period(dt.date(2025, 11, 20), dt.date(2027, 2, 3)),  # days, months, a year, a month, days
+           Period(dt.date(2026, 11, 3), dt.date(2026, 11, 29)),  # November less its 1st, 2nd and 30th
+           Period(dt.date(2026, 1, 1), dt.date(2026, 11, 29)),  # the year less 30 November and December
+           Period(dt.date(2026, 11, 12), dt.date(2026, 11, 27)))  # 旬 less a day, a 旬 less three
 
 
 def _traffic(world: World, rng: random.Random, steps: int) -> list[int]:
@@ -130,6 +135,12 @@ def test_the_rollup_agrees_with_a_full_recount_after_random_traffic(engine):
         november = {key: n for key, n in service.count_rows(s, PERIODS[2]).items()}
         s.execute(Rollup.__table__.delete().where(Rollup.day >= dt.date(2026, 11, 1), Rollup.day < dt.date(2026, 12, 1)))
         assert november and service.count_rows(s, PERIODS[2]) == november
+        # The year grain alone answers a whole year; by month, the months answer it.
+        year, by_month = service.count_rows(s, PERIODS[6]), service.monthly(s, PERIODS[6], by="district")
+        for finer in (RollupQuarter, RollupMonth, RollupDekad, Rollup):
+            s.execute(finer.__table__.delete().where(finer.day >= dt.date(2026, 1, 1)))
+        assert year[D]["reported"] > 20 and service.count_rows(s, PERIODS[6]) == year
+        assert by_month["2026-11"] and not any(service.monthly(s, PERIODS[6], by="district").values())
         s.rollback()
     _agree(engine)
     _traffic(world, random.Random(7), 60)  # traffic after compaction adds to the folded rows
@@ -192,3 +203,35 @@ def test_a_new_database_starts_with_the_fast_path_complete(tmp_path):
     with transaction(engine) as s:
         assert rollup.ready(s)
     engine.dispose()
+
+
+def test_a_period_is_read_as_signed_parts_that_cover_each_of_its_days_once():
+    """rollup._plan: every day of the period counted once, no day outside it, over random
+    periods of up to three years; and few rows read: besides whole years, at most twelve
+    days and eight 旬, months or quarters in all."""
+    rng = random.Random(5)
+    starts = [dt.date(2023, 1, 1) + dt.timedelta(days=i) for i in range(800)]
+    grains = {g.table.name: g for g in rollup.GRAINS}
+    for _ in range(300):
+        start = rng.choice(starts)
+        stop = start + dt.timedelta(days=rng.randint(1, 1100))
+        for by_month in (False, True):
+            plan = rollup._plan(start, stop, rollup._WITHIN_MONTHS if by_month else rollup._ENCLOSING)
+            counted: dict[dt.date, int] = {}
+            for table, first, after, sign, periods in plan:
+                assert grains[table.name].period_of(first)[0] == first  # parts start and end on their grain
+                assert grains[table.name].period_of(after)[0] == after
+                day = first
+                while day < after:
+                    counted[day] = counted.get(day, 0) + sign
+                    day += dt.timedelta(days=1)
+            assert {day for day, n in counted.items() if n} == {start + dt.timedelta(days=i)
+                                                                for i in range((stop - start).days)}
+            assert set(counted.values()) <= {0, 1}, (start, stop, plan)
+            if by_month:
+                assert {t.name for t, *_ in plan} <= {"assess_rollup", "assess_rollup_dekad", "assess_rollup_month"}
+            else:
+                days = sum(p for t, *_, p in plan if t.name == "assess_rollup")
+                coarser = sum(p for t, *_, p in plan if t.name in ("assess_rollup_dekad", "assess_rollup_month",
+                                                                   "assess_rollup_quarter"))
+                assert days <= 12 and coarser <= 8, (start, stop, plan)

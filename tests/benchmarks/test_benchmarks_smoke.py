@@ -49,3 +49,14 @@ def test_sweep_runs_and_verifies(db, tmp_path):
     assert result["raw_update"][0]["rows"] == 60
     if db[0] == "postgresql":
         assert result["concurrent"]["events"] == 60 and result["concurrent"]["cases_with_two_events"] == 0
+
+
+def test_assess_scale_runs_and_checks_the_rollup(db, tmp_path):
+    result = _run("assess_scale.py", db, tmp_path, "--cases", "3000", "--runs", "1", "--months", "1",
+                  "--cell-area", "1000000", "--check")
+    assert result["cases"] == 3000 and result["events"] > 3000 and result["problems"] == []
+    assert result["checked"] is True  # one month recounted live equals the rollup's figures
+    timed = [f"{by}_{kind}_s" for by in ("grid", "category", "channel", "street")
+             for kind in ("month", "week", "quarter", "year", "span", "all", "worst")]
+    assert all(result[key] > 0 for key in timed)
+    assert result["department_by_month_cells"] > 0 and result["own_group_by_s"] > 0 and result["duckdb_group_by_s"] > 0

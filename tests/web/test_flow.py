@@ -240,11 +240,13 @@ def test_admin_manages_users_rules_and_the_grid(pages, live):
     assert axe_violations(page) == []
 
     page.locator("button[data-section=districts]").click()
-    expect(page.locator("table.grid").first).to_contain_text("武昌区")
-    expect(page.locator("table.grid").nth(1)).to_contain_text("积玉桥街道")
+    districts = page.locator("section.panel[aria-label=辖区] table.grid")
+    expect(districts.first).to_contain_text("武昌区")
+    expect(districts.nth(1)).to_contain_text("积玉桥街道")
     assert axe_violations(page) == []
     page.locator("button[data-section=routing]").click()
-    expect(page.locator("table.grid")).to_contain_text("区住建局")  # the world's rule: 城乡建设 → 区住建局
+    # The section swaps on hashchange, a task later than the click: look inside the new section only.
+    expect(page.locator("section.panel[aria-label=分派规则] table.grid")).to_contain_text("区住建局")  # the world's rule: 城乡建设 → 区住建局
     page.locator("button[data-section=categories]").click()
     limits = page.locator("form[aria-label^=修改时限]")
     limits.get_by_role("button", name="保存").click()
