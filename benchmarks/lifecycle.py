@@ -7,6 +7,12 @@ Reports cases/s, transitions/s and p50/p99 per action, checks the database holds
 N cases and 6N events, and on PostgreSQL compares with pgbench's simple-update run
 against the same server with as many clients.
 
+The assessment's figures follow the cases as in the server: one more process catches the
+rollup up every second, as the sweep's lease holder does (assess/rollup.catch_up), during
+the run; what it has left when the workers finish is caught up and timed after, and the
+figures are checked to hold every case closed. "Figures current" is the transitions over
+the run and that tail.
+
     .venv/bin/python benchmarks/lifecycle.py [--db sqlite|postgresql|both] [--cases N] [--workers W]
 """
 from __future__ import annotations
@@ -35,6 +41,8 @@ from sqlalchemy import create_engine, event, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 import common  # noqa: E402
+from civicloop.assess import rollup  # noqa: E402
+from civicloop.assess.models import CaseFacts, RollupPending  # noqa: E402
 from civicloop.cases import service  # noqa: E402
 from civicloop.cases.models import Case, CaseEvent  # noqa: E402
 from civicloop.db import make_engine, transaction  # noqa: E402
@@ -156,14 +164,31 @@ def _worker(url: str, world: common.World, ks: range, ready, go, progress, out) 
     engine.dispose()
 
 
-def run_workers(url: str, world: common.World, n_cases: int, workers: int, label: str, quiet_wait: float) -> dict:
+def _catch_up_loop(url: str, every: float, ready, go, stop, out) -> None:
+    """The sweep holder's part: rollup.catch_up every `every` seconds until `stop`; then
+    the rest, timed."""
+    engine = make_engine(url)
+    ready.put(os.getpid())
+    go.wait()
+    taken, cpu = 0, time.process_time()
+    while not stop.wait(every):
+        taken += rollup.catch_up(engine)
+    cpu, started = time.process_time() - cpu, time.perf_counter()
+    tail = rollup.catch_up(engine)
+    out.put({"during": taken, "tail": tail, "tail_seconds": time.perf_counter() - started, "cpu_seconds": cpu})
+    engine.dispose()
+
+
+def run_workers(url: str, world: common.World, n_cases: int, workers: int, label: str, quiet_wait: float,
+                catch_up_every: float = 1.0) -> dict:
     ctx = mp.get_context("spawn")  # no engine or connection crosses into a worker
-    ready, go, progress, out = ctx.Queue(), ctx.Event(), ctx.Queue(), ctx.Queue()
+    ready, go, stop, progress, out, caught = ctx.Queue(), ctx.Event(), ctx.Event(), ctx.Queue(), ctx.Queue(), ctx.Queue()
     procs = [ctx.Process(target=_worker, args=(url, world, range(w, n_cases, workers), ready, go, progress, out),
                          daemon=True) for w in range(workers)]
-    for p in procs:
+    catcher = ctx.Process(target=_catch_up_loop, args=(url, catch_up_every, ready, go, stop, caught), daemon=True)
+    for p in (*procs, catcher):
         p.start()
-    for _ in procs:
+    for _ in (*procs, catcher):
         ready.get(timeout=600)
     quiet = common.wait_quiet(console, quiet_wait)
     results = []
@@ -190,15 +215,18 @@ def run_workers(url: str, world: common.World, n_cases: int, workers: int, label
                 bar.advance(task, progress.get_nowait())
             except queue.Empty:
                 break
-    for p in procs:
+    stop.set()
+    catching = caught.get(timeout=3600)
+    for p in (*procs, catcher):
         p.join()
     samples = {a: {k: [] for k in Meter.KINDS} for a in ACTIONS}
     for r in results:
         for a in ACTIONS:
             for k, values in r["samples"][a].items():
                 samples[a][k] += values
-    ours = sum(sum(samples[a][k]) for a in ACTIONS for k in ("cpu", "server_cpu"))
+    ours = sum(sum(samples[a][k]) for a in ACTIONS for k in ("cpu", "server_cpu")) + catching["cpu_seconds"]
     return {"wall_seconds": wall, "samples": samples, "failures": [f for r in results for f in r["failures"]],
+            "catch_up": catching,
             "other_cores_before": quiet, "other_cores_during": common.busy_cores(*counters, ours=ours)}
 
 
@@ -211,6 +239,8 @@ def verify(url: str, n_cases: int) -> dict:
         closed = conn.scalar(select(func.count()).select_from(Case).where(Case.state == "closed"))
         events = conn.scalar(select(func.count()).select_from(CaseEvent))
         actions = dict(conn.execute(select(CaseEvent.action, func.count()).group_by(CaseEvent.action)).all())
+        kept_closed = conn.scalar(select(func.count()).select_from(CaseFacts).where(CaseFacts.closed == 1))
+        pending = conn.scalar(select(func.count()).select_from(RollupPending))
     engine.dispose()
     expected_actions = {"report": n_cases, **{a: n_cases for a in ACTIONS[1:]}}
     problems = []
@@ -218,7 +248,10 @@ def verify(url: str, n_cases: int) -> dict:
         problems.append(f"{cases} cases, {closed} closed; expected {n_cases} and {n_cases}")
     if events != 6 * n_cases or actions != expected_actions:
         problems.append(f"{events} events {actions}; expected {6 * n_cases}")
-    return {"cases": cases, "closed": closed, "events": events, "events_by_action": actions, "problems": problems}
+    if kept_closed != n_cases or pending:
+        problems.append(f"the figures hold {kept_closed} cases closed, {pending} waiting; expected {n_cases} and 0")
+    return {"cases": cases, "closed": closed, "events": events, "events_by_action": actions,
+            "figures_closed": kept_closed, "problems": problems}
 
 
 def figures(run: dict, n_cases: int) -> dict:
@@ -236,7 +269,11 @@ def figures(run: dict, n_cases: int) -> dict:
                          "cpu_mean_ms": sum(s["cpu"]) / n * 1e3,
                          "server_cpu_mean_ms": sum(s["server_cpu"]) / n * 1e3}
     transitions = sum(len(run["samples"][a]["wall"]) for a in ACTIONS)
+    caught = run["catch_up"]
     return {"wall_seconds": run["wall_seconds"], "cases_per_s": n_cases / run["wall_seconds"],
+            # the rollup's catching up: during the run (every second) and what was left after it
+            "catch_up": caught,
+            "transitions_per_s_figures_current": transitions / (run["wall_seconds"] + caught["tail_seconds"]),
             # cores kept busy by other processes (and, during the run, by our own driver and server
             # processes beyond the measured actions: the checkpointer, WAL writer, progress bar)
             "other_cores_before": run["other_cores_before"], "other_cores_during": run["other_cores_during"],
@@ -295,6 +332,7 @@ def profile(url: str, world: common.World, n_cases: int) -> None:
         drive_case(engine, world, meter, k)
     profiler.disable()
     path = common.VAR / f"lifecycle-{engine.dialect.name}.prof"
+    path.parent.mkdir(parents=True, exist_ok=True)
     profiler.dump_stats(path)
     console.print(f"  profile of {n_cases} cases written to {path} (snakeviz / pstats)")
     stats = pstats.Stats(profiler, stream=sys.stdout)
@@ -330,13 +368,15 @@ def run(db: str, args, worlds: dict) -> list[dict]:
 
 def summary(results: list[dict], bench: dict[int, dict]) -> None:
     table = Table(title="lifecycle: 6 transitions per case, each its own transaction")
-    for column in ("db", "W", "cases", "cases/s", "transitions/s", "× pgbench", "CPU ms/transition: Python + server",
-                   "other load", "failed", "verified"):
+    for column in ("db", "W", "cases", "cases/s", "transitions/s", "× pgbench", "figures current: transitions/s",
+                   "caught up during / after (s)", "CPU ms/transition: Python + server", "other load", "failed",
+                   "verified"):
         table.add_column(column, justify="right")
     for r in results:
         ratio = f"{r['ratio_to_pgbench']:.2f}" if r.get("ratio_to_pgbench") else "-"
         table.add_row(r["db"], str(r["workers"]), f"{r['cases']:,}", f"{r['cases_per_s']:,.0f}",
-                      f"{r['transitions_per_s']:,.0f}", ratio,
+                      f"{r['transitions_per_s']:,.0f}", ratio, f"{r['transitions_per_s_figures_current']:,.0f}",
+                      f"{r['catch_up']['during']:,} / {r['catch_up']['tail']:,} ({r['catch_up']['tail_seconds']:.2f})",
                       f"{r['client_cpu_ms_per_transition']:.2f} + {r['server_cpu_ms_per_transition']:.2f}",
                       f"{r['other_cores_during']:.2f} cores", str(r["failure_count"]),
                       "ok" if not r["verified"]["problems"] else "NO")

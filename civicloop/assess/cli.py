@@ -14,7 +14,7 @@ from civicloop.assess import export, rollup, service
 from civicloop.assess import indicators as ind
 from civicloop.assess.periods import Period, month, parse_period, span
 from civicloop.cases.lifecycle import STATE_LABELS, State
-from civicloop.db import transaction
+from civicloop.db import get_engine, transaction
 from civicloop.errors import InvalidInput
 from civicloop.settings import local_now
 
@@ -27,6 +27,13 @@ TABLE_COLUMNS = ("reported", "registered", "closed", "closure_rate", "on_time_cl
 
 PERIOD_HELP = "A month 2026-11, a quarter 2026-Q4, an ISO week 2026-W47 or a year 2026"
 WEIGHT_HELP = "RATE=WEIGHT, repeatable (default: " + ", ".join(f"{k}={v}" for k, v in ind.DEFAULT_WEIGHTS.items()) + ")"
+
+
+def figures_transaction():
+    """A transaction to read the figures in, once the rollup has caught up with every
+    change committed (rollup.catch_up)."""
+    rollup.catch_up(get_engine())
+    return transaction()
 
 
 def pick_period(period: str | None, start: str | None, end: str | None) -> Period:
@@ -86,7 +93,7 @@ def assess(
     if ctx.invoked_subcommand is not None:
         return
     chosen = pick_period(period, start, end)
-    with transaction() as session:
+    with figures_transaction() as session:
         rows, total = service.figures(session, chosen, by=by, level=level, where=pick_slice(session, where),
                                       district=district)
     table = Table(title=f"{chosen.label} 按{service.DIMENSION_LABELS[by]}", title_justify="left")
@@ -115,7 +122,7 @@ def cases(
 ) -> None:
     """The cases behind one figure; for a rate, ✓ marks those its numerator counts."""
     chosen = pick_period(period, start, end)
-    with transaction() as session:
+    with figures_transaction() as session:
         behind = service.cases_behind(session, indicator, chosen, pick_slice(session, where), part=part,
                                       offset=offset, limit=limit)
     value = service.percent(behind.value) if behind.denominator is not None else f"{behind.value:,}"
@@ -140,7 +147,7 @@ def ranking(
     """Departments or streets ranked on the 综合指标值's 95 % lower bound (fair to volume)."""
     chosen = pick_period(period, start, end)
     weights = parse_weights(weight)
-    with transaction() as session:
+    with figures_transaction() as session:
         ranked = service.ranking(session, chosen, by=by, weights=weights, district=district)
     table = Table("名次", "单位", "立案数", "综合指标值", "95%区间", "", title=f"{chosen.label} 综合指标值排名",
                   title_justify="left")
@@ -170,7 +177,7 @@ def review(
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
                   transient=True) as bar:
         task = bar.add_task(f"{chosen.label}: counting", total=None)
-        with transaction() as session:
+        with figures_transaction() as session:
             made = service.review(session, chosen, now=local_now(), district=district, worst=worst, hot=hot)
         if xlsx is not None:
             bar.update(task, description=f"writing {xlsx}")
@@ -194,7 +201,7 @@ def review(
 def annual(year: int = typer.Option(..., help="The calendar year, e.g. 2025"),
            district: str | None = typer.Option(None)) -> None:
     """The year's figures as a work report's review paragraph."""
-    with transaction() as session:
+    with figures_transaction() as session:
         typer.echo(service.annual_paragraph(session, district, year))
 
 
@@ -209,7 +216,6 @@ def generate(
     from rich.progress import BarColumn, MofNCompleteColumn, TimeRemainingColumn
 
     from civicloop.assess.generate import generate as load
-    from civicloop.db import get_engine
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TimeRemainingColumn(), console=console) as bar:
@@ -236,6 +242,7 @@ def rebuild() -> None:
 def compact() -> None:
     """Fold the rollup rows that actions appended into one per day and slice (run it daily,
     e.g. after the sweep)."""
+    rollup.catch_up(get_engine())
     with transaction() as session:
         days = rollup.compact(session)
     console.print(f"{days} days compacted")

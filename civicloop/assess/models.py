@@ -5,7 +5,8 @@
 key, district), as signed rows that add up, and `assess_rollup_dekad`, `_month`,
 `_quarter` and `_year` the same per 旬, calendar month, quarter and year;
 `assess_rollup_state` says whether they are complete (a database that had cases before
-them needs `civicloop assess rebuild`)."""
+them needs `civicloop assess rebuild`); `assess_rollup_pending` lists the cases changed
+since their facts were last brought up to date (rollup.catch_up)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -111,3 +112,11 @@ class RollupState(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
     ready: Mapped[bool] = mapped_column(Boolean)
     rebuilt_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class RollupPending(Base):
+    """A case changed since its facts and rollup rows were last brought up to date: the
+    change's transaction writes this row, rollup.catch_up takes it in a batch."""
+    __tablename__ = "assess_rollup_pending"
+
+    case_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)

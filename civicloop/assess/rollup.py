@@ -1,14 +1,17 @@
 """The fast path: each case's facts kept as a row, and the counts per anchor day and slice
-kept as signed rows that add up, both updated in the transaction of every case change.
+kept as signed rows that add up, brought up to date in batches from the cases that changed.
 
-An action calls `refresh` with the cases it changed: their facts are recomputed with the
-live definition (service.facts) and, where they moved, the kept row is replaced and the
-difference (new counts minus old) appended to the rollup. Rows are only ever appended, so
-concurrent actions never wait on one another's rollup rows; `compact` folds the rows of
-each day into one per key. The same counts are kept per day, 旬, month, quarter and year
-(the grains), so that any period reads few rows (`_plan`). `rebuild` recomputes
-everything from the cases; the agreement test (tests/assess/test_rollup.py) plays random
-traffic and compares every figure of the rollup with the live recount."""
+An action only writes its case to `assess_rollup_pending` (`mark`), in the transaction of
+the change; `catch_up` takes those cases in batches, recomputes their facts with the live
+definition (service.facts) and, where they moved, replaces the kept row and appends the
+difference (new counts minus old) to the rollup. The sweep's lease holder catches up every
+second (ops/scheduler.py) and every reader of the figures catches up before it reads, so a
+figure always counts every change committed before it was asked for. Rows are only ever
+appended, so concurrent batches never wait on one another's rollup rows; `compact` folds
+the rows of each day into one per key. The same counts are kept per day, 旬, month,
+quarter and year (the grains), so that any period reads few rows (`_plan`). `rebuild`
+recomputes everything from the cases; the agreement test (tests/assess/test_rollup.py)
+plays random traffic and compares every figure of the rollup with the live recount."""
 from __future__ import annotations
 
 import datetime as dt
@@ -31,6 +34,7 @@ from sqlalchemy import (
     text,
     union_all,
 )
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from civicloop.assess import indicators as ind
@@ -41,12 +45,13 @@ from civicloop.assess.models import (
     Rollup,
     RollupDekad,
     RollupMonth,
+    RollupPending,
     RollupQuarter,
     RollupState,
     RollupYear,
 )
 from civicloop.assess.periods import Period
-from civicloop.db import indexes_made_after, roomy
+from civicloop.db import indexes_made_after, read_only, roomy, transaction
 from civicloop.regions.models import GridCell
 
 FACT_COLUMNS = tuple(c.key for c in CaseFacts.__table__.c)
@@ -177,12 +182,67 @@ def _add_row(totals: dict, facts, sign: int) -> None:
             counts[count] += value
 
 
-def refresh(session: Session, case_ids) -> None:
-    """Bring the facts and rollup of these cases up to date; called in the transaction of
-    the change (cases/service.py, cases/sweep.py). The live facts are recomputed and the
-    kept ones read, and only a case whose facts moved writes: its fact row replaced and
-    the difference appended to the rollup, zero rows left out. Nothing is kept before the
-    rollup is built (`ready`): the live query then answers no rows, and no rows are kept."""
+_PENDING = RollupPending.__table__
+# Written as text: SQLAlchemy does not cache the compiled form of its dialects' upserts,
+# and compiling one costs more than the round trip. On PostgreSQL the upsert also locks
+# the row, so that a batch taking it (catch_up) waits for the change to commit and then
+# reads the case as changed; SQLite has one writer at a time.
+_ON_CONFLICT = {"postgresql": "ON CONFLICT (case_id) DO UPDATE SET case_id = excluded.case_id",
+                "sqlite": "ON CONFLICT (case_id) DO NOTHING"}
+_MARK = {dialect: text(f"INSERT INTO {_PENDING.name} (case_id) VALUES (:case_id) {then}")
+         for dialect, then in _ON_CONFLICT.items()}
+
+
+def marking(changed: str):
+    """PostgreSQL: `mark` as a CTE over the ids (column `id`) of the CTE named `changed`,
+    for a change to mark its case within its own statement (cases/service: one round
+    trip fewer). Give it to add_cte after `changed`: CTEs see only those before them."""
+    return (text(f"INSERT INTO {_PENDING.name} (case_id) SELECT id FROM {changed} {_ON_CONFLICT['postgresql']}")
+            .columns(column("case_id", Integer)).cte("marked"))
+_ANY_PENDING = select(_PENDING.c.case_id).limit(1)
+# A batch of pending cases, taken out of the list; concurrent batches skip each other's.
+_TAKE = (delete(_PENDING)
+         .where(_PENDING.c.case_id.in_(select(_PENDING.c.case_id).order_by(_PENDING.c.case_id)
+                                       .limit(bindparam("most")).with_for_update(skip_locked=True)))
+         .returning(_PENDING.c.case_id))
+
+
+def mark(session: Session, case_ids) -> None:
+    """Note, in the transaction of a change, that these cases' facts are to be brought up
+    to date (`catch_up`): an action costs one small write, not the recount of its facts."""
+    statement, ids = _MARK[session.get_bind().dialect.name], sorted(set(case_ids))
+    session.connection().execute(statement, {"case_id": ids[0]} if len(ids) == 1 else [{"case_id": i} for i in ids])
+
+
+def pending(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(_PENDING))
+
+
+def catch_up(engine: Engine, *, batch: int = REFRESH_CHUNK) -> int:
+    """Bring the facts and rollup of every marked case up to date, `batch` cases a
+    transaction, and return how many were taken. Nothing pending costs one read (on
+    SQLite it takes no write lock). Called before the figures are read and by the
+    sweep's lease holder; not from inside another transaction of this thread (on SQLite
+    the writer's lock is not reentrant)."""
+    with transaction(read_only(engine)) as session:
+        if session.connection().scalar(_ANY_PENDING) is None:
+            return 0
+    taken = 0
+    while True:
+        with transaction(engine) as session:
+            ids = session.connection().scalars(_TAKE, {"most": batch}).all()
+            _refresh(session, ids)
+        taken += len(ids)
+        if len(ids) < batch:
+            return taken
+
+
+def _refresh(session: Session, case_ids) -> None:
+    """Bring the facts and rollup of these cases up to date, in the session's transaction.
+    The live facts are recomputed and the kept ones read, and only a case whose facts
+    moved writes: its fact row replaced and the difference appended to the rollup, zero
+    rows left out. Nothing is kept before the rollup is built (`ready`): the live query
+    then answers no rows, and no rows are kept."""
     ids = sorted(set(case_ids))
     connection = session.connection()
     for start in range(0, len(ids), REFRESH_CHUNK):
@@ -221,7 +281,7 @@ def rebuild(session: Session, *, now: dt.datetime) -> int:
 
     connection = session.connection()
     roomy(connection)
-    for table in (*TABLES, CaseFacts.__table__):
+    for table in (*TABLES, CaseFacts.__table__, _PENDING):  # every case is recounted: none waits
         session.execute(delete(table))
     with indexes_made_after(connection, tuple(t.name for t in (CaseFacts.__table__, *TABLES))):
         live = facts(session)

@@ -75,7 +75,7 @@ def _not_later(dialect: str, moment, due_text):
 
 def facts(session: Session, ids=None):
     """A subquery with one row per case: its dimensions, anchor dates and 0/1 facts (of
-    the cases `ids` only, a list or an expanding bind parameter, when given: rollup.refresh
+    the cases `ids` only, a list or an expanding bind parameter, when given: rollup._refresh
     recomputes the cases an action changed)."""
     dialect = session.get_bind().dialect.name
     ev, c = CaseEvent.__table__, Case.__table__

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from civicloop.api.deps import allowed, read
-from civicloop.assess import export, service
+from civicloop.assess import export, rollup, service
 from civicloop.assess import indicators as ind
 from civicloop.assess.periods import Period, parse_period, span
 from civicloop.assess.schemas import (
@@ -47,6 +47,13 @@ SliceText = Annotated[str | None, Query(alias="slice", max_length=120,
                                         description="only one slice, DIMENSION:KEY, e.g. department:cg, "
                                                     "street:420106001, category:0101, grid_worker:wangwu")]
 District = Annotated[str | None, Query(pattern=r"^\d{6}$", description="default: every case")]
+
+
+def read_figures(request: Request):
+    """A read-only transaction for the figures, once the rollup has caught up with every
+    change committed (rollup.catch_up)."""
+    rollup.catch_up(request.app.state.engine)
+    return read(request)
 
 
 def _period(period: str | None, start: str | None, end: str | None) -> Period:
@@ -115,7 +122,7 @@ def indicators(
     """One row per slice value that has cases in the period, and the total. Every count and
     rate is there by key; a rate whose denominator is 0 is null."""
     chosen = _period(period, start, end)
-    with read(request) as session:
+    with read_figures(request) as session:
         chosen_slice = _slice(session, where)
         rows, total = service.figures(session, chosen, by=by, level=level, where=chosen_slice, district=district)
     return IndicatorsOut(period=period_out(chosen), by=by, level=level if by == "category" else None,
@@ -141,7 +148,7 @@ def cases_behind(
     `numerator` marked in_numerator). Reporters are not in it."""
     service.check_indicator(indicator)
     chosen = _period(period, start, end)
-    with read(request) as session:
+    with read_figures(request) as session:
         behind = service.cases_behind(session, indicator, chosen, _slice(session, where), part=part, offset=offset,
                                       limit=limit, after=after, district=district)
     return BehindOut(indicator=behind.indicator, label=behind.label, value=behind.value, numerator=behind.numerator,
@@ -160,7 +167,7 @@ def ranking(
 ) -> RankingOut:
     chosen = _period(period, start, end)
     chosen_weights = _weights(weights)
-    with read(request) as session:
+    with read_figures(request) as session:
         ranked = service.ranking(session, chosen, by=by, weights=chosen_weights, district=district)
     return RankingOut(period=period_out(chosen), by=by, weights=chosen_weights or ind.DEFAULT_WEIGHTS,
                       rule=RANKING_RULE, rows=[ranked_out(r) for r in ranked])
@@ -174,7 +181,7 @@ Hot = Annotated[bool, Query(description="include the hot issues (grouping them t
 
 def _review(request: Request, period: str, district: str | None, hot: bool) -> service.Review:
     chosen = parse_period(period)
-    with read(request) as session:
+    with read_figures(request) as session:
         return service.review(session, chosen, now=local_now(), district=district, hot=hot)
 
 
@@ -219,6 +226,6 @@ def review_page(request: Request, principal: Assessor, period: ReviewPeriod, dis
 @router.get("/annual", response_model=AnnualOut, summary="The year's paragraph for the work report")
 def annual(request: Request, principal: Assessor, year: Annotated[int, Query(ge=2000, le=2100)],
            district: District = None) -> AnnualOut:
-    with read(request) as session:
+    with read_figures(request) as session:
         code, _ = service.only_district(session, district)
         return AnnualOut(year=year, district_code=code, text=service.annual_paragraph(session, code, year))

@@ -108,13 +108,15 @@ _EVENT_FIELDS = tuple(c.key for c in CaseEvent.__table__.c if c.key != "id")
 
 @lru_cache(maxsize=None)
 def _update_and_log_for(columns: tuple[str, ...]):
-    """PostgreSQL: the version-checked UPDATE and the event INSERT as one statement
-    (WITH changed AS (UPDATE … RETURNING id) INSERT … SELECT FROM changed): one round trip
-    fewer on the hottest path; a lost race inserts no event row."""
+    """PostgreSQL: the version-checked UPDATE, the case's mark for the figures and the
+    event INSERT as one statement (WITH changed AS (UPDATE … RETURNING id), marked AS
+    (INSERT … SELECT FROM changed) INSERT … SELECT FROM changed): two round trips fewer on
+    the hottest path; a lost race inserts no event row and marks nothing."""
     changed = _update_for(columns).returning(_TABLE.c.id).cte("changed")
     events = CaseEvent.__table__
     row = [changed.c.id] + [bindparam("e_" + k, type_=events.c[k].type) for k in _EVENT_FIELDS if k != "case_id"]
-    return insert(events).from_select(list(_EVENT_FIELDS), select(*row)).returning(events.c.id)
+    return (insert(events).from_select(list(_EVENT_FIELDS), select(*row)).returning(events.c.id)
+            .add_cte(changed, assessment.marking(changed.name)))
 
 
 def _commit_change(session: Session, case: CaseRecord, *, action: str, actor: Actor, now: dt.datetime,
@@ -131,7 +133,7 @@ def _commit_change(session: Session, case: CaseRecord, *, action: str, actor: Ac
         carried = {key: getattr(case, key) for key in REBUILT_COLUMNS}
         session.execute(_EVENT, {**event, "seq": case.version, "to_state": case.state,
                                  "changes": {k: _jsonable(v) for k, v in carried.items()}})
-        assessment.refresh(session, [case.id])
+        assessment.mark(session, [case.id])
         return
     values = {**changes, "updated_at": now, "version": case.version + 1}
     carried = {k: _jsonable(v) for k, v in values.items() if getattr(case, k) != v} | (recorded or {})
@@ -145,12 +147,12 @@ def _commit_change(session: Session, case: CaseRecord, *, action: str, actor: Ac
         written = session.execute(_update_for(columns), params).rowcount == 1
         if written:
             session.execute(_EVENT, event)
+            assessment.mark(session, [case.id])  # the figures catch up with the case later (assess/rollup.py)
     if not written:
         current = session.scalar(select(_TABLE.c.state).where(_TABLE.c.id == case.id))
         raise Conflict("version", f"case {case.number} was changed by someone else meanwhile; it is now {current}",
                        state=current, allowed_actions=allowed_actions(State(current), actor.role) if current else ())
     case.__dict__.update(values)
-    assessment.refresh(session, [case.id])  # the figures' rollup moves with the case, in this transaction
 
 
 # ---------------------------------------------------------------- intake

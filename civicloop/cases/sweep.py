@@ -84,7 +84,7 @@ def sweep(engine: Engine, *, now: dt.datetime, batch_size: int = 5000, progress=
                 connection = session.connection()
                 connection.execute(_UPDATE, updates)
                 connection.execute(insert(CaseEvent.__table__), events)
-                assessment.refresh(session, [u["_id"] for u in updates])
+                assessment.mark(session, [u["_id"] for u in updates])
             result.checked += len(rows)
             result.batches += 1
         if progress:

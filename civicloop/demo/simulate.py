@@ -29,6 +29,7 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.engine import Engine, make_url
 
 from civicloop import migrate
+from civicloop.assess.rollup import catch_up as catch_up_rollup
 from civicloop.assess.rollup import compact as compact_rollup
 from civicloop.cases import service
 from civicloop.cases.lifecycle import ESCALATION_LEVELS, OPEN, Actor, Role, State
@@ -881,7 +882,8 @@ def _run(engine: Engine, district: str, weeks: int, per_day: float, seed: int, c
         progress("targets and 实事", 0.99)
     # The district's own work report, tracked through the year (only 420106's is packaged).
     tracked = play_year(engine, sim.end, seed) if district == TRACKED_DISTRICT else {}
-    with transaction(engine) as session:  # the weeks' appended rollup rows, folded as a night's job would
+    catch_up_rollup(engine)  # the figures of the weeks' changes, then their rows folded as a night's job would
+    with transaction(engine) as session:
         compact_rollup(session)
     if progress:
         progress("done", 1.0)

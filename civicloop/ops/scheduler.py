@@ -7,9 +7,12 @@ before each sweep), so the sweep stays with one process as long as that process 
 when it dies its lease runs out (`ttl` seconds) and the next process to ask takes over.
 A holder that shuts down gives the lease up at once.
 
-The holder also folds the assessment rollup's rows (assess/rollup.compact) every
-`compact_every` seconds: each case change appends a few signed rows, and a day folded
-into one row per key keeps the figures' reads as short as the day's keys.
+The holder also keeps the assessment's rollup: every `catch_up_every` seconds (and after
+each sweep) it brings the facts of the cases changed since up to date (assess/rollup.
+catch_up), so that readers of the figures seldom find work left; every `compact_every`
+seconds it folds the rollup's rows (assess/rollup.compact): each batch appends signed
+rows, and a day folded into one row per key keeps the figures' reads as short as the
+day's keys.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from civicloop.ops.lease import LeaseHolder
 
 LEASE_NAME = "sweep"
 COMPACT_EVERY = 3600.0
+CATCH_UP_EVERY = 1.0
 log = logging.getLogger("civicloop.sweep")
 
 
@@ -39,9 +43,11 @@ class SweepSchedule:
     ttl: float | None = None
     on_result: object = None  # called with (result, seconds) after each sweep
     compact_every: float = COMPACT_EVERY
+    catch_up_every: float = CATCH_UP_EVERY
     lease: LeaseHolder = field(init=False)
     runs: int = 0
     compactions: int = 0
+    caught_up: int = 0  # cases whose facts the holder brought up to date
 
     def __post_init__(self):
         if self.every <= 0:
@@ -52,10 +58,12 @@ class SweepSchedule:
         self._thread: threading.Thread | None = None
         self._last_sweep = float("-inf")
         self._last_compact = time.monotonic()  # a process that just started has little to fold
+        self._last_catch_up = float("-inf")
 
     def step(self) -> bool:
-        """Renew or take the lease; sweep if it is held and a period has passed. True if
-        this call swept."""
+        """Renew or take the lease; if it is held, catch the rollup up when `catch_up_every`
+        has passed, and sweep (then catch up) when a period has passed. True if this call
+        swept."""
         from civicloop.cases.sweep import sweep
         from civicloop.settings import local_now
 
@@ -66,7 +74,11 @@ class SweepSchedule:
             log.exception("sweep lease: could not reach the database")
             self.lease.good_until = 0.0
             return False
-        if time.monotonic() - self._last_sweep < self.every or not self.lease.held:
+        if not self.lease.held:
+            return False
+        if time.monotonic() - self._last_sweep < self.every:
+            if time.monotonic() - self._last_catch_up >= self.catch_up_every:
+                self._catch_up()
             return False
         started = time.monotonic()
         begun_at = time.time()
@@ -85,9 +97,26 @@ class SweepSchedule:
                                  "duration_ms": round(seconds * 1000, 1)})
         if self.on_result:
             self.on_result(result, seconds)
+        self._catch_up()  # the cases the sweep warned or escalated
         if time.monotonic() - self._last_compact >= self.compact_every:
             self._compact()
         return True
+
+    def _catch_up(self) -> None:
+        from civicloop.assess.rollup import catch_up
+
+        started = time.monotonic()
+        try:
+            cases = catch_up(self.engine)
+        except Exception:  # noqa: BLE001 — logged; the cases stay marked, the next round takes them
+            log.exception("rollup catch-up failed")
+            return
+        finally:
+            self._last_catch_up = time.monotonic()
+        self.caught_up += cases
+        if cases:
+            log.info("rollup caught up", extra={"event": "catch_up", "cases": cases,
+                                                "duration_ms": round((time.monotonic() - started) * 1000, 1)})
 
     def _compact(self) -> None:
         from civicloop.assess.rollup import compact
@@ -117,8 +146,9 @@ class SweepSchedule:
         while not self._stop.is_set():
             self.step()
             wait = tick
-            if self.lease.held:  # wake for the next sweep, if sooner than the next renewal
-                wait = max(0.05, min(tick, self._last_sweep + self.every - time.monotonic()))
+            if self.lease.held:  # wake for the next sweep or catch-up, if sooner than the next renewal
+                wait = max(0.05, min(tick, self._last_sweep + self.every - time.monotonic(),
+                                     self._last_catch_up + self.catch_up_every - time.monotonic()))
             self._stop.wait(wait)
         try:
             if self.lease.held:

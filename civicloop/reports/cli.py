@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from civicloop.assess.cli import figures_transaction
 from civicloop.db import transaction
 from civicloop.reports import annual as drafting
 from civicloop.reports import compare as comparing
@@ -185,7 +186,7 @@ def annual(year: Annotated[int, typer.Option(help="the year reviewed, e.g. 2025"
     """Draft the review section of the next report: targets met or missed and 实事 done (as
     tracked through the year), and the year's case figures — every number from the data."""
     reading = service.read_file(report) if report is not None else None
-    with transaction() as session:
+    with figures_transaction() as session:
         made = drafting.draft(session, district, year, reading)
     if format is Format.json:
         typer.echo(json.dumps(made.to_dict(), ensure_ascii=False, indent=1))

@@ -11,7 +11,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from civicloop.api.deps import allowed
-from civicloop.api.deps import read as read_transaction
+from civicloop.assess.views import read_figures
 from civicloop.errors import InvalidInput, UnsupportedType
 from civicloop.reports import annual, service
 from civicloop.reports.compare import compare
@@ -163,6 +163,6 @@ def annual_draft(request: Request, principal: ReportReader, year: Annotated[int,
     """Targets met or missed and 实事 done as tracked through `year` (commitments/), and the
     year's case figures (assess/) — every number from the database; what it does not hold is
     said plainly."""
-    with read_transaction(request) as session:
+    with read_figures(request) as session:
         made = annual.draft(session, district_code, year)
         return AnnualDraftOut.model_validate(made.to_dict())

@@ -121,6 +121,7 @@ def build_mixed(world: World) -> Mixed:
     act("J", "request_check", "operator", at(4, 20.5))  # 派核实, never answered
     new("K", at(6, 24) - dt.timedelta(seconds=1), cell=3, channel="petition")
     new("L", at(7, 0), cell=3)
+    rollup.catch_up(world.engine)  # as a reader of the figures does
     return Mixed(world, ids)
 
 

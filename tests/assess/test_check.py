@@ -34,6 +34,7 @@ def test_timely_check_rate_counts_each_request_and_the_answer_by_its_deadline(en
     request = next(e for e in world.events(on_time.id) if e.action == "request_check")
     assert request.changes["check_deadline"] == (MONDAY + dt.timedelta(minutes=65)).isoformat()
     assert world.get(on_time.id).state == State.REPORTED.value  # 核实 moves no state: 立案 comes next
+    rollup.catch_up(engine)
     with transaction(engine) as s:
         for live in (False, True):
             counts = service.count_rows(s, NOVEMBER, live=live)[D]

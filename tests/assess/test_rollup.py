@@ -1,13 +1,15 @@
 """The fast path agrees with a full recount: random lifecycle traffic through the case
-service (create, every action the lifecycle allows, the sweep, a grid worker moving),
-then every count of every slice and period from the rollup against the live recount from
+service (create, every action the lifecycle allows, the sweep, a grid worker moving, the
+rollup catching up now and then), then every count of every slice and period from the rollup against the live recount from
 the cases and their events — after the traffic, after compaction and after a rebuild; and
 every kept fact row against the live one. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
 import random
+import threading
 
+import pytest
 from sqlalchemy import select, update
 
 from civicloop.assess import rollup, service
@@ -22,6 +24,7 @@ from civicloop.regions.models import GridCell
 from tests.cases.conftest import D, World, build_world
 
 START = dt.datetime(2026, 11, 2, 8, 0)
+HOUR = dt.timedelta(hours=1)
 CELLS = ((114.305, 30.545), (114.305, 30.555), (114.315, 30.545), (114.315, 30.555), (None, None))
 CHANNELS = ("hotline", "web", "app", "patrol", "petition")
 CATEGORIES = ("010101", "0102", "01")
@@ -58,6 +61,9 @@ def _traffic(world: World, rng: random.Random, steps: int) -> list[int]:
             continue
         if rng.random() < 0.05:
             sweep(world.engine, now=now)
+            continue
+        if rng.random() < 0.05:  # a batch brings the changes so far into the figures
+            rollup.catch_up(world.engine, batch=rng.choice((1, 3, 500)))
             continue
         if rng.random() < 0.02:  # the grid's worker changes: the grid worker's figures follow the grid
             with transaction(world.engine) as s:
@@ -101,8 +107,9 @@ def _every_figure(s, live: bool) -> dict:
 
 
 def _agree(engine) -> None:
+    rollup.catch_up(engine)
     with transaction(engine) as s:
-        assert rollup.ready(s)
+        assert rollup.ready(s) and rollup.pending(s) == 0
         fast, live = _every_figure(s, live=False), _every_figure(s, live=True)
         assert fast.keys() == live.keys()
         for key in live:
@@ -118,6 +125,7 @@ def test_the_rollup_agrees_with_a_full_recount_after_random_traffic(engine):
     with transaction(engine) as s:
         rollup.rebuild(s, now=START)  # the tables were emptied for this test: start complete
     ids = _traffic(world, random.Random(20261122), 400)
+    rollup.catch_up(engine)
     with transaction(engine) as s:
         states = {r for (r,) in s.execute(select(cases.Case.state).where(cases.Case.id.in_(ids)))}
         deltas = s.scalar(select(Rollup.id).where(Rollup.delta.is_(True)).limit(1))
@@ -151,6 +159,7 @@ def test_the_rollup_agrees_with_a_full_recount_after_random_traffic(engine):
 
 
 def _every_figure_of_month(engine) -> dict:
+    rollup.catch_up(engine)
     with transaction(engine) as s:
         return service.count_rows(s, PERIODS[2])
 
@@ -161,6 +170,7 @@ def test_the_rollup_is_not_used_until_complete(engine):
     with transaction(engine) as s:
         s.merge(RollupState(id=1, ready=False))
     world.create()
+    assert rollup.catch_up(engine) == 1  # taken, and nothing kept
     with transaction(engine) as s:
         counted = service.count_rows(s, PERIODS[2])
         assert counted == service.count_rows(s, PERIODS[2], live=True)
@@ -179,6 +189,7 @@ def test_the_sweep_schedule_folds_the_rollup_rows_of_the_day(engine):
     with transaction(engine) as s:
         rollup.rebuild(s, now=START)
     _traffic(world, random.Random(11), 40)
+    rollup.catch_up(engine)
     with transaction(engine) as s:
         assert s.scalar(select(Rollup.id).where(Rollup.delta.is_(True)).limit(1)) is not None
     schedule = SweepSchedule(engine, every=60, compact_every=3600)
@@ -235,3 +246,61 @@ def test_a_period_is_read_as_signed_parts_that_cover_each_of_its_days_once():
                 coarser = sum(p for t, *_, p in plan if t.name in ("assess_rollup_dekad", "assess_rollup_month",
                                                                    "assess_rollup_quarter"))
                 assert days <= 12 and coarser <= 8, (start, stop, plan)
+
+
+def _kept(engine, case_id: int):
+    with transaction(engine) as s:
+        return s.get(CaseFacts, case_id)
+
+
+def test_the_sweep_holder_catches_the_figures_up_between_sweeps(engine):
+    """A change only marks its case; the lease holder brings its facts up to date every
+    `catch_up_every` seconds, with no sweep due."""
+    from civicloop.ops.scheduler import SweepSchedule
+
+    world = build_world(engine)
+    with transaction(engine) as s:
+        rollup.rebuild(s, now=START)
+    schedule = SweepSchedule(engine, every=3600, catch_up_every=0)
+    assert schedule.step()  # the first sweep
+    case = world.create(at=START)
+    with transaction(engine) as s:
+        assert rollup.pending(s) == 1 and s.get(CaseFacts, case.id) is None
+    assert not schedule.step() and schedule.caught_up == 1  # no sweep due: only caught up
+    schedule.lease.release()
+    with transaction(engine) as s:
+        assert rollup.pending(s) == 0 and s.get(CaseFacts, case.id).reported_at == START
+    with transaction(engine) as s:
+        assert service.count_rows(s, PERIODS[2])[D]["reported"] == 1
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SQLite: one writer, no overlap
+def test_a_change_made_while_a_batch_holds_its_case_is_caught_up_after_it(engine):
+    """Two transactions at once. A batch that took a case holds its mark until it commits:
+    a change to the case meanwhile waits to mark it again, so the next batch reads the
+    change; a mark not yet committed is skipped by a batch, not lost."""
+    world = build_world(engine)
+    with transaction(engine) as s:
+        rollup.rebuild(s, now=START)
+    case = world.create(at=START)
+    with transaction(engine) as batch:
+        assert batch.connection().scalars(rollup._TAKE, {"most": 10}).all() == [case.id]
+        rollup._refresh(batch, [case.id])
+        change = threading.Thread(target=world.act, args=(case.id, "register", "dispatcher", START + HOUR))
+        change.start()
+        change.join(0.5)
+        assert change.is_alive()  # waiting for the batch's lock on the mark
+    change.join(10)
+    assert not change.is_alive()
+    assert _kept(engine, case.id).registered == 0  # the batch read the case before the change
+    assert rollup.catch_up(engine) == 1
+    assert _kept(engine, case.id).registered == 1
+
+    with transaction(engine) as change:  # a change not yet committed: its mark is skipped, not taken
+        cases.act(change, case.id, cases.ActionInput(action="dispatch", department_id=world.departments["zj"]),
+                  actor=world.actors["dispatcher"], now=START + 2 * HOUR)
+        assert rollup.catch_up(engine) == 0
+    assert _kept(engine, case.id).dispatched == 0
+    assert rollup.catch_up(engine) == 1
+    assert _kept(engine, case.id).dispatched == 1
+    _agree(engine)
