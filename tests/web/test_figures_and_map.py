@@ -186,8 +186,13 @@ def test_map_pans_by_moving_its_picture_and_lands_where_dragged(pages, live, cas
     assert moved == pytest.approx([box["width"] / 2 + 60, box["height"] / 2 + 30], abs=1.5)
     after = page.evaluate(at_centre)
 
-    page.mouse.wheel(0, -300)  # zoom in about the pointer, drawn once when the wheel stops
-    assert "scale(" in page.evaluate(layer)
+    # Zoom in about the pointer, drawn once when the wheel stops: 200 ms after the last turn, which
+    # a busy machine can let pass before the test reads the picture; so read as the turn is handled.
+    page.evaluate(f"""() => document.querySelector('#dashboard-map').addEventListener('wheel', () => {{
+        window.whileTurning = {layer}; }}, {{once: true}})""")  # (after the map's own listener)
+    page.mouse.wheel(0, -300)
+    page.wait_for_function("window.whileTurning !== undefined")
+    assert "scale(" in page.evaluate("window.whileTurning")
     page.wait_for_function(f"{layer} === ''")
     zoomed = page.evaluate(at_centre)
     assert zoomed != after

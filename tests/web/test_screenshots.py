@@ -99,9 +99,27 @@ def screens(browser, demo):
         context.close()
 
 
+# Every chart of the page has drawn all it was given: ECharts draws on animation frames (a large
+# series over several, asking for the next until it is done), so two frames in a row without a
+# drawing mean the last one is on the screen.
+CHARTS_DRAWN = """() => new Promise((done) => {
+  const charts = window.echarts ? [...document.querySelectorAll("[_echarts_instance_]")]
+    .map((el) => window.echarts.getInstanceByDom(el)).filter(Boolean) : [];
+  let quiet = 0;
+  const drew = () => { quiet = 0; };
+  charts.forEach((chart) => chart.on("rendered", drew));
+  const frame = () => {
+    if (++quiet < 2) { requestAnimationFrame(frame); return; }
+    charts.forEach((chart) => chart.off("rendered", drew));
+    done();
+  };
+  requestAnimationFrame(frame);
+})"""
+
+
 def save(page, folder: Path, name: str, taken: list[str], errors: list[str]) -> None:
     """The screen passes axe-core and logged no error; then it is saved."""
-    page.wait_for_timeout(300)  # the last frame of a chart's draw
+    page.evaluate(CHARTS_DRAWN)
     assert axe_violations(page) == [], name
     assert errors == [], (name, errors)
     page.screenshot(path=str(folder / f"{name}.png"))
@@ -152,6 +170,9 @@ def test_every_screen_of_the_demo_district(screens, shots):
     # 大屏: counts, the map by open cases, the trend and the panels of the other APIs.
     page = demo.open("/#/dashboard", "leader1")
     expect(page.locator("#dashboard-map[data-cells]")).to_be_visible(timeout=SLOW)
+    expect(page.locator(".chart[_echarts_instance_]")).to_be_visible(timeout=SLOW)  # the trend (drawn as it is made)
+    expect(page.locator("section.panel[data-panel]").first).to_be_visible(timeout=SLOW)  # (all at once)
+    expect(page.locator("a[data-kpi] strong").first).to_be_visible()  # (all at once, before the map)
     counts = [int(n) for n in page.locator("a[data-kpi] strong").all_inner_texts() if n.strip().isdigit()]
     assert counts and sum(counts) > 0, counts
     save(page, shots, "dashboard", taken, demo.errors)
