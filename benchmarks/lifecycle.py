@@ -172,7 +172,7 @@ def _catch_up_loop(url: str, every: float, ready, go, stop, out) -> None:
     go.wait()
     taken, cpu = 0, time.process_time()
     while not stop.wait(every):
-        taken += rollup.catch_up(engine)
+        taken += rollup.catch_up(engine, wait=False)
     cpu, started = time.process_time() - cpu, time.perf_counter()
     tail = rollup.catch_up(engine)
     out.put({"during": taken, "tail": tail, "tail_seconds": time.perf_counter() - started, "cpu_seconds": cpu})

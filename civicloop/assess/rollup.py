@@ -199,42 +199,54 @@ def marking(changed: str):
     trip fewer). Give it to add_cte after `changed`: CTEs see only those before them."""
     return (text(f"INSERT INTO {_PENDING.name} (case_id) SELECT id FROM {changed} {_ON_CONFLICT['postgresql']}")
             .columns(column("case_id", Integer)).cte("marked"))
-_ANY_PENDING = select(_PENDING.c.case_id).limit(1)
-# A batch of pending cases, taken out of the list; concurrent batches skip each other's.
-_TAKE = (delete(_PENDING)
-         .where(_PENDING.c.case_id.in_(select(_PENDING.c.case_id).order_by(_PENDING.c.case_id)
-                                       .limit(bindparam("most")).with_for_update(skip_locked=True)))
-         .returning(_PENDING.c.case_id))
+
+
+def _taking(wait: bool):
+    """A batch of marked cases, taken out of the list (at most :most, in id order, so that
+    batches lock in one order). `wait`: for marks another batch or an uncommitted change
+    holds, wait until it commits, rather than skip them."""
+    marked = select(_PENDING.c.case_id).order_by(_PENDING.c.case_id).limit(bindparam("most"))
+    marked = marked.with_for_update() if wait else marked.with_for_update(skip_locked=True)
+    return delete(_PENDING).where(_PENDING.c.case_id.in_(marked)).returning(_PENDING.c.case_id)
+
+
+_TAKE = {True: _taking(True), False: _taking(False)}
 
 
 def mark(session: Session, case_ids) -> None:
     """Note, in the transaction of a change, that these cases' facts are to be brought up
     to date (`catch_up`): an action costs one small write, not the recount of its facts."""
-    statement, ids = _MARK[session.get_bind().dialect.name], sorted(set(case_ids))
-    session.connection().execute(statement, {"case_id": ids[0]} if len(ids) == 1 else [{"case_id": i} for i in ids])
+    ids = sorted(set(case_ids))
+    if ids:
+        session.connection().execute(_MARK[session.get_bind().dialect.name],
+                                     {"case_id": ids[0]} if len(ids) == 1 else [{"case_id": i} for i in ids])
 
 
 def pending(session: Session) -> int:
+    """How many cases the figures have yet to catch up with."""
     return session.scalar(select(func.count()).select_from(_PENDING))
 
 
-def catch_up(engine: Engine, *, batch: int = REFRESH_CHUNK) -> int:
-    """Bring the facts and rollup of every marked case up to date, `batch` cases a
-    transaction, and return how many were taken. Nothing pending costs one read (on
-    SQLite it takes no write lock). Called before the figures are read and by the
-    sweep's lease holder; not from inside another transaction of this thread (on SQLite
-    the writer's lock is not reentrant)."""
+def catch_up(engine: Engine, *, batch: int = REFRESH_CHUNK, wait: bool = True) -> int:
+    """Bring the facts and rollup of the marked cases up to date, `batch` cases a
+    transaction, and return how many this call took: at most as many as were marked when
+    it began, so that a stream of new changes cannot keep a reader from reading. `wait`
+    (a reader of the figures, which must count every change committed before it asked):
+    a batch under way elsewhere is waited for, not skipped, as the sweep's holder does
+    (`wait=False`). Nothing marked costs one read (on SQLite it takes no write lock). Not
+    to be called inside another transaction of this thread (on SQLite the writer's lock
+    is not reentrant)."""
     with transaction(read_only(engine)) as session:
-        if session.connection().scalar(_ANY_PENDING) is None:
-            return 0
+        marked = pending(session)
     taken = 0
-    while True:
+    while taken < marked:
         with transaction(engine) as session:
-            ids = session.connection().scalars(_TAKE, {"most": batch}).all()
+            ids = session.connection().scalars(_TAKE[wait], {"most": min(batch, marked - taken)}).all()
             _refresh(session, ids)
         taken += len(ids)
-        if len(ids) < batch:
-            return taken
+        if not ids:
+            break
+    return taken
 
 
 def _refresh(session: Session, case_ids) -> None:

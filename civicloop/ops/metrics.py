@@ -72,12 +72,14 @@ def swept(result, seconds: float) -> None:
 
 
 class CaseCollector:
-    """Cases by state and the sweep's lag, read from the database at scrape time."""
+    """Cases by state, the sweep's lag and the cases the figures have yet to catch up with,
+    read from the database at scrape time."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
 
     def collect(self):
+        from civicloop.assess.rollup import pending
         from civicloop.cases.lifecycle import State
         from civicloop.cases.models import Case
         from civicloop.db import transaction
@@ -87,6 +89,7 @@ class CaseCollector:
         with transaction(self.engine) as session:
             counts = dict(session.execute(select(Case.state, func.count()).group_by(Case.state)).all())
             oldest = session.scalar(select(func.min(Case.next_check_at)).where(Case.next_check_at <= now))
+            waiting = pending(session)
         by_state = GaugeMetricFamily("civicloop_cases", "Cases by lifecycle state", labels=["state"])
         for state in State:
             by_state.add_metric([state.value], counts.get(state.value, 0))
@@ -94,6 +97,8 @@ class CaseCollector:
         lag = (now - oldest).total_seconds() if isinstance(oldest, dt.datetime) else 0.0
         yield GaugeMetricFamily("civicloop_sweep_lag_seconds", "Age of the oldest case whose next time-limit "
                                 "check is due (0 when none is): how far the sweep is behind", value=max(0.0, lag))
+        yield GaugeMetricFamily("civicloop_rollup_pending", "Cases changed since the assessment's figures last "
+                                "caught up with them (assess/rollup.catch_up)", value=waiting)
 
 
 def exposition(engine: Engine) -> tuple[bytes, str]:

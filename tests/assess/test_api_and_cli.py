@@ -31,8 +31,9 @@ def demo(database_url, tmp_path_factory):
     engine = migrated_engine(database_url)
     empty_tables(engine)
     run_demo(engine, weeks=3, per_day=25, seed=5, cell_area_m2=1_000_000, end=END)
-    server = Server(database_url, free_port(),
-                    env={"CIVICLOOP_ATTACHMENTS_DIR": str(tmp_path_factory.mktemp("files"))}).start()
+    server = Server(database_url, free_port(),  # no sweep: nothing but a reader brings the figures up to date
+                    env={"CIVICLOOP_ATTACHMENTS_DIR": str(tmp_path_factory.mktemp("files")),
+                         "CIVICLOOP_SWEEP_EVERY": "0"}).start()
     import httpx
     token = httpx.post(server.url + "/api/v1/auth/token", data={"username": "assessor1", "password": DEMO_PASSWORD},
                        timeout=30).json()["access_token"]
@@ -199,3 +200,30 @@ def test_the_command_line(demo, cli, tmp_path):
                         (("ranking", "--period", MONTH, "--weight", "closure_rate"), "weights")):
         done = cli(*args)
         assert done.exit_code != 0 and done.exception.field == field, (args, done.output)
+
+
+def test_a_figure_counts_the_changes_committed_before_it_was_asked_for(demo):
+    """A case change only marks its case; the reader of the figures brings them up to date
+    before it reads (this server runs no sweep, whose holder would do it every second)."""
+    import httpx
+
+    from civicloop.assess import rollup
+    from civicloop.db import transaction
+    from civicloop.settings import local_now
+
+    client, database_url = demo
+    engine = migrated_engine(database_url)
+    today = {"from": local_now().date().isoformat(), "to": local_now().date().isoformat()}
+    before = get(client, "/api/v1/assess/indicators", **today).json()["total"]["counts"]["reported"]
+    token = httpx.post(f"{client.base_url}".rstrip("/") + "/api/v1/auth/token",
+                       data={"username": "operator1", "password": DEMO_PASSWORD}, timeout=30).json()["access_token"]
+    made = client.post("/api/v1/cases", headers={"Authorization": f"Bearer {token}"},
+                       json={"channel": "hotline", "title": "路灯不亮", "body": "积玉桥某路段路灯连续三晚不亮",
+                             "district_code": "420106", "lon": 114.305, "lat": 30.545, "category": "010101"})
+    assert made.status_code == 201, made.text
+    with transaction(engine) as s:
+        assert rollup.pending(s) == 1
+    after = get(client, "/api/v1/assess/indicators", **today).json()["total"]["counts"]["reported"]
+    assert after == before + 1
+    with transaction(engine) as s:
+        assert rollup.pending(s) == 0

@@ -33,10 +33,11 @@ def test_lifecycle_runs_and_verifies(db, tmp_path):
     result = _run("lifecycle.py", db, tmp_path, "--cases", "6", "--workers", "2", "--cell-area", "1000000",
                   "--pgbench-seconds", "1")
     (run,) = result["runs"]
-    assert run["verified"] == {"cases": 6, "closed": 6, "events": 36, "problems": [],
+    assert run["verified"] == {"cases": 6, "closed": 6, "events": 36, "problems": [], "figures_closed": 6,
                                "events_by_action": dict.fromkeys(
                                    ("report", "register", "dispatch", "accept", "feedback", "verify_pass"), 6)}
     assert run["failure_count"] == 0 and run["per_action"]["dispatch"]["calls"] == 6
+    assert run["catch_up"]["during"] + run["catch_up"]["tail"] >= 6  # (a case taken mid-way is taken again)
     assert (db[0] == "postgresql") == ("pgbench" in result)
 
 

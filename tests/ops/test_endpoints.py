@@ -58,6 +58,7 @@ def test_metrics_count_requests_by_route_and_cases_by_state(server):
     created_before = metric(before, "civicloop_http_requests_total", method="POST", route="/api/v1/cases",
                             status="201") or 0
     reported_before = metric(before, "civicloop_cases", state="reported")
+    waiting_before = metric(before, "civicloop_rollup_pending")
     for _ in range(3):
         assert httpx.post(server.url + "/api/v1/cases", json=CASE, headers=headers).status_code == 201
     got = httpx.get(server.url + "/api/v1/cases/999999", headers=headers)
@@ -72,6 +73,7 @@ def test_metrics_count_requests_by_route_and_cases_by_state(server):
                   route="/api/v1/cases") == created_before + 3
     assert metric(text, "civicloop_cases", state="reported") == reported_before + 3
     assert metric(text, "civicloop_sweep_lag_seconds") == 0
+    assert metric(text, "civicloop_rollup_pending") == waiting_before + 3  # no sweep here, no reader of figures
     assert metric(text, "civicloop_http_requests_in_flight") == 1  # the scrape itself
 
 
