@@ -7,13 +7,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import false, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, exists, false, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from civicloop.auth.policy import Scope, case_scope
 from civicloop.cases import search
 from civicloop.cases.lifecycle import OPEN, Actor, State, allowed_actions
-from civicloop.cases.models import Case, CaseAssist
+from civicloop.cases.models import Case, CaseAssist, CaseEvent
 from civicloop.errors import InvalidInput
 
 PER_PAGE_MAX = 200
@@ -27,6 +27,7 @@ QUEUES = {
     "to_dispatch": lambda actor: Case.state.in_((State.REGISTERED.value, State.RETURN_REQUESTED.value)),
     "to_accept": lambda actor: Case.state == State.DISPATCHED.value,
     "handling": lambda actor: Case.state.in_((State.HANDLING.value, State.SUSPENDED.value)),
+    "to_check": lambda actor: awaiting_check(),
     "to_verify": lambda actor: Case.state == State.VERIFYING.value,
     "extension_requests": lambda actor: Case.extension_requested_hours.is_not(None) & Case.state.in_(_OPEN),
     "overdue": lambda actor: Case.overdue.is_(True) & Case.state.in_(_OPEN),
@@ -34,6 +35,16 @@ QUEUES = {
     "red": lambda actor: (Case.warning == "red") & Case.state.in_(_OPEN),
     "mine": lambda actor: mine(actor),
 }
+
+
+def awaiting_check():
+    """Cases not yet registered whose last 派核实 (request_check) no 核实 (check) has
+    answered: the grid worker's 待核实. The request lives in the event log only."""
+    asked, answered = aliased(CaseEvent), aliased(CaseEvent)
+    unanswered = ~exists().where(answered.case_id == asked.case_id, answered.action == "check",
+                                 answered.seq > asked.seq)
+    return and_(Case.state == State.REPORTED.value,
+                exists().where(asked.case_id == Case.id, asked.action == "request_check", unanswered))
 
 
 def mine(actor: Actor):

@@ -275,8 +275,9 @@ def list_cases(
     per_page: Annotated[int, Query(ge=1, le=query.PER_PAGE_MAX)] = 50,
 ) -> CasePage:
     """Cases the caller may see, newest first unless sorted otherwise. `queue` picks a work
-    queue: to_register, to_dispatch, to_accept, handling, to_verify, extension_requests,
-    overdue, yellow, red, or mine (cases the caller has an action to take on)."""
+    queue: to_register, to_check (派核实 not yet answered by a 核实), to_dispatch, to_accept,
+    handling, to_verify, extension_requests, overdue, yellow, red, or mine (cases the caller
+    has an action to take on)."""
     filters = query.Filters(state=list(state), department_id=department_id, street_code=street,
                             community_code=community, grid_code=grid, category_id=category_id, channel=list(channel),
                             reported_from=_naive(reported_from, "reported_from"),

@@ -77,6 +77,27 @@ def test_masked_for_roles_without_need(live):
     assert live.client("operator").get(f"/api/v1/cases/{ref}").json()["reporter_phone"] == "13812345678"
 
 
+def test_a_check_request_waits_in_the_grid_workers_queue_until_answered(live):
+    op, gw = live.client("operator"), live.client("grid_worker")
+    asked, not_asked = (op.post("/api/v1/cases", json=CASE).json() for _ in range(2))
+    assert op.post(f"/api/v1/cases/{asked['number']}/actions/request_check", json={}).status_code == 200
+
+    def waiting(client) -> list[int]:
+        return [c["id"] for c in client.get("/api/v1/cases", params={"queue": "to_check", "per_page": 200}).json()["items"]]
+
+    assert asked["id"] in waiting(gw) and not_asked["id"] not in waiting(gw)
+    counts = gw.get("/api/v1/cases/queues").json()["counts"]
+    assert counts["to_check"] == len(waiting(gw))
+    answer = gw.post(f"/api/v1/cases/{asked['number']}/actions/check", json={"note": "现场属实"})
+    assert answer.status_code == 200, answer.text
+    assert asked["id"] not in waiting(gw)  # answered: off the queue, still 待立案
+    assert op.post(f"/api/v1/cases/{asked['number']}/actions/request_check", json={}).status_code == 200
+    assert asked["id"] in waiting(gw)  # asked again after the answer: back on it
+    assert live.client("dispatcher").post(f"/api/v1/cases/{asked['number']}/actions/register",
+                                          json={}).status_code == 200
+    assert asked["id"] not in waiting(gw)  # registered: no longer a 核实's to give
+
+
 def test_search_and_filters(live):
     op = live.client("operator")
     made = op.post("/api/v1/cases", json={**CASE, "title": "噪音扰民", "body": "夜间施工噪音扰民严重"}).json()

@@ -482,6 +482,22 @@ def test_the_dispatcher_decides_with_the_keyboard_from_what_intake_worked_out(pa
     assert axe_violations(page) == []
 
 
+def test_a_grid_worker_answers_a_check_request_on_the_phone(pages, live):
+    """派核实 → the worker's 核实 tab lists the case → 核实 with a photo on site: the case
+    stays 待立案 and leaves the tab."""
+    world = live.world
+    case = world.create(title="井盖缺失", body="积玉桥某小区门口井盖缺失")
+    world.act(case.id, "request_check", "operator", MONDAY.replace(hour=10))
+    page = pages.signed_in("grid_worker", "/m", phone=True)
+    page.locator("nav.bottom button[data-tab=check]").click()
+    expect(page.locator("#screen[data-screen=check] h2")).to_contain_text("待核实")
+    page.locator(f"#screen[data-screen=check] button[data-id='{case.id}']").click()
+    act(page, "check", "核实", note="现场属实，井盖确已缺失", photo=True, expect_state="待立案")
+    expect(page.locator(f"ol.cases button[data-id='{case.id}']")).to_have_count(0)  # answered: off the list
+    assert axe_violations(page) == []
+    assert [e.action for e in world.events(case.id)][-1] == "check"
+
+
 def test_the_handler_works_its_cases_by_deadline(pages, live):
     world = live.world
     later = MONDAY.replace(hour=10)

@@ -1,5 +1,5 @@
 // 网格员 on a phone: report what the patrol finds (photo and position), the open cases of
-// the worker's cells, and 核查 on site.
+// the worker's cells, 核实 (is the reported matter there? asked before 立案) and 核查 on site.
 import { currentSession, request, signOut } from "./api.js";
 import { states as STATES } from "./labels.js";
 import { caseList, phoneShell, reportForm } from "./phone.js";
@@ -34,6 +34,7 @@ function start() {
       main.replaceChildren(h("h2", {}, "巡查上报"), form);
     } },
     { key: "grid", label: "我的网格", render: (main) => caseList(main, "网格内未结案件", { state: OPEN, sort: "deadline" }) },
+    { key: "check", label: "核实", render: (main) => caseList(main, "待核实", { queue: "to_check", sort: "reported_at" }) },
     { key: "verify", label: "核查", render: (main) => caseList(main, "待核查", { queue: "to_verify", sort: "deadline" }) },
   ], { header });
 }
