@@ -180,7 +180,10 @@ def _validate_new(data: NewCase) -> None:
         raise InvalidInput("location", "a case needs a place: lon/lat, a grid cell or an address")
 
 
-def _locate(session: Session, data: NewCase) -> dict:
+def place_of(session: Session, data: NewCase) -> dict:
+    """Where a case being taken in lies: its coordinates (GCJ-02), grid cell, community
+    and street, from its coordinates, its grid cell or its address (intake and the
+    duplicate check of a draft both ask)."""
     from civicloop.regions import service as regions
     from civicloop.regions.coords import wgs84_to_gcj02
     from civicloop.regions.models import GridCell
@@ -240,7 +243,7 @@ def create_case(session: Session, data: NewCase, *, actor: Actor, now: dt.dateti
         priority=data.priority or limits.priority, reported_at=now, updated_at=now, time_basis=limits.basis,
         idempotency_key=data.idempotency_key, request_hash=fingerprint, extension_hours=0.0, warning="green",
         escalation_level=0, overdue=False, return_count=0, rework_count=0, supervision_count=0,
-        **_locate(session, data))
+        **place_of(session, data))
     match = case.__dict__.pop("address_match", None)
     case.__dict__.update(clock.start_step(session, case, now, limits.dispatch_hours))
     values = {key: getattr(case, key) for key in REBUILT_COLUMNS}

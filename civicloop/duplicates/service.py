@@ -88,7 +88,7 @@ def draft(session: Session, *, title: str | None, text: str | None, district_cod
           lon: float | None = None, lat: float | None = None, crs: str = "gcj02", grid_code: str | None = None,
           category: str | int | None = None) -> Subject:
     """A case about to be taken in, checked and located as intake would."""
-    from civicloop.cases.service import NewCase, _locate
+    from civicloop.cases.service import NewCase, place_of
     from civicloop.categories.service import category_id
 
     title = (title or "").strip()
@@ -101,7 +101,7 @@ def draft(session: Session, *, title: str | None, text: str | None, district_cod
     if (lon is None) != (lat is None):
         raise InvalidInput("location", "give both lon and lat, or neither")
     # Located as intake locates a case (the locator refuses a point outside the district).
-    place = _locate(session, NewCase(channel="web", title=title, body=text, district_code=district_code, lon=lon,
+    place = place_of(session, NewCase(channel="web", title=title, body=text, district_code=district_code, lon=lon,
                                      lat=lat, crs=crs, grid_code=grid_code))
     return Subject(title=title, body=text.strip(), district_code=district_code, reported_at=now,
                    category_id=category_id(session, category) if category not in (None, "") else None,
