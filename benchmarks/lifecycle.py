@@ -164,7 +164,7 @@ def _worker(url: str, world: common.World, ks: range, ready, go, progress, out) 
     engine.dispose()
 
 
-def _catch_up_loop(url: str, every: float, ready, go, stop, out) -> None:
+def _catch_up_loop(url: str, every: float, batch: int, ready, go, stop, out) -> None:
     """The sweep holder's part: rollup.catch_up every `every` seconds until `stop`; then
     the rest, timed."""
     engine = make_engine(url)
@@ -172,7 +172,7 @@ def _catch_up_loop(url: str, every: float, ready, go, stop, out) -> None:
     go.wait()
     taken, cpu = 0, time.process_time()
     while not stop.wait(every):
-        taken += rollup.catch_up(engine, wait=False)
+        taken += rollup.catch_up(engine, batch=batch, wait=False)
     cpu, started = time.process_time() - cpu, time.perf_counter()
     tail = rollup.catch_up(engine)
     out.put({"during": taken, "tail": tail, "tail_seconds": time.perf_counter() - started, "cpu_seconds": cpu})
@@ -180,12 +180,12 @@ def _catch_up_loop(url: str, every: float, ready, go, stop, out) -> None:
 
 
 def run_workers(url: str, world: common.World, n_cases: int, workers: int, label: str, quiet_wait: float,
-                catch_up_every: float = 1.0) -> dict:
+                catch_up_every: float = 1.0, catch_up_batch: int = rollup.REFRESH_CHUNK) -> dict:
     ctx = mp.get_context("spawn")  # no engine or connection crosses into a worker
     ready, go, stop, progress, out, caught = ctx.Queue(), ctx.Event(), ctx.Event(), ctx.Queue(), ctx.Queue(), ctx.Queue()
     procs = [ctx.Process(target=_worker, args=(url, world, range(w, n_cases, workers), ready, go, progress, out),
                          daemon=True) for w in range(workers)]
-    catcher = ctx.Process(target=_catch_up_loop, args=(url, catch_up_every, ready, go, stop, caught), daemon=True)
+    catcher = ctx.Process(target=_catch_up_loop, args=(url, catch_up_every, catch_up_batch, ready, go, stop, caught), daemon=True)
     for p in (*procs, catcher):
         p.start()
     for _ in (*procs, catcher):
@@ -357,7 +357,8 @@ def run(db: str, args, worlds: dict) -> list[dict]:
             profile(url, world, args.cases)
             common.drop_database(url, args.pg_url)
             continue
-        result = run_workers(url, world, args.cases, w, f"{db} W={w}", args.quiet_wait)
+        result = run_workers(url, world, args.cases, w, f"{db} W={w}", args.quiet_wait,
+                             catch_up_batch=args.catch_up_batch)
         checked = verify(url, args.cases)
         if not args.keep:
             common.drop_database(url, args.pg_url)
@@ -404,6 +405,8 @@ def main(argv=None) -> int:
     parser.add_argument("--pgbench-seconds", type=int, default=25, help="0 skips pgbench")
     parser.add_argument("--cell-area", type=float, default=None,
                         help="grid cell area in m² (default 10,000; larger builds the district faster)")
+    parser.add_argument("--catch-up-batch", type=int, default=rollup.REFRESH_CHUNK,
+                        help="cases per transaction of the figures' catching up (default: the server's)")
     parser.add_argument("--profile", action="store_true", help="cProfile --cases cases in one process instead")
     args = parser.parse_args(argv)
     dbs, info = common.start(args, console)
