@@ -6,7 +6,8 @@ the change; `catch_up` takes those cases in batches, recomputes their facts with
 definition (service.facts) and, where they moved, replaces the kept row and appends the
 difference (new counts minus old) to the rollup. The sweep's lease holder catches up every
 second (ops/scheduler.py) and every reader of the figures catches up before it reads, so a
-figure always counts every change committed before it was asked for. Rows are only ever
+figure counts every change committed before it was asked for (`catch_up` says the one
+exception). Rows are only ever
 appended, so concurrent batches never wait on one another's rollup rows; `compact` folds
 the rows of each day into one per key. The same counts are kept per day, 旬, month,
 quarter and year (the grains), so that any period reads few rows (`_plan`). `rebuild`
@@ -185,8 +186,9 @@ def _add_row(totals: dict, facts, sign: int) -> None:
 _PENDING = RollupPending.__table__
 # Written as text: SQLAlchemy does not cache the compiled form of its dialects' upserts,
 # and compiling one costs more than the round trip. On PostgreSQL the upsert also locks
-# the row, so that a batch taking it (catch_up) waits for the change to commit and then
-# reads the case as changed; SQLite has one writer at a time.
+# the row until the change commits, so that no batch takes it before (a batch skips it),
+# and a change to a case whose mark a batch has taken waits for that batch, then marks
+# the case again; SQLite has one writer at a time.
 _ON_CONFLICT = {"postgresql": "ON CONFLICT (case_id) DO UPDATE SET case_id = excluded.case_id",
                 "sqlite": "ON CONFLICT (case_id) DO NOTHING"}
 _MARK = {dialect: text(f"INSERT INTO {_PENDING.name} (case_id) VALUES (:case_id) {then}")
@@ -201,16 +203,18 @@ def marking(changed: str):
             .columns(column("case_id", Integer)).cte("marked"))
 
 
-def _taking(wait: bool):
-    """A batch of marked cases, taken out of the list (at most :most, in id order, so that
-    batches lock in one order). `wait`: for marks another batch or an uncommitted change
-    holds, wait until it commits, rather than skip them."""
-    marked = select(_PENDING.c.case_id).order_by(_PENDING.c.case_id).limit(bindparam("most"))
-    marked = marked.with_for_update() if wait else marked.with_for_update(skip_locked=True)
-    return delete(_PENDING).where(_PENDING.c.case_id.in_(marked)).returning(_PENDING.c.case_id)
-
-
-_TAKE = {True: _taking(True), False: _taking(False)}
+# A batch of marked cases, taken out of the list (at most :most, in id order). Marks that
+# another batch or an uncommitted change holds are skipped: a batch never waits on a
+# change, so a change that touches several cases (a merge) cannot deadlock with it.
+_TAKE = (delete(_PENDING)
+         .where(_PENDING.c.case_id.in_(select(_PENDING.c.case_id).order_by(_PENDING.c.case_id)
+                                       .limit(bindparam("most")).with_for_update(skip_locked=True)))
+         .returning(_PENDING.c.case_id))
+# PostgreSQL: every batch holds this advisory lock shared until it commits, so that a
+# reader can wait for the batches under way with it exclusive (an arbitrary 63-bit key).
+_BATCHES = 0x636C5F726F6C6C
+_IN_A_BATCH = text("SELECT pg_advisory_xact_lock_shared(:key)").bindparams(key=_BATCHES)
+_AFTER_THE_BATCHES = text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=_BATCHES)
 
 
 def mark(session: Session, case_ids) -> None:
@@ -227,25 +231,40 @@ def pending(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(_PENDING))
 
 
+def take(session: Session, most: int) -> list[int]:
+    """Take up to `most` marked cases out of the list for a batch in this transaction
+    (which `_refresh` then brings up to date)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_IN_A_BATCH)
+    return list(session.connection().scalars(_TAKE, {"most": most}))
+
+
 def catch_up(engine: Engine, *, batch: int = REFRESH_CHUNK, wait: bool = True) -> int:
     """Bring the facts and rollup of the marked cases up to date, `batch` cases a
     transaction, and return how many this call took: at most as many as were marked when
-    it began, so that a stream of new changes cannot keep a reader from reading. `wait`
-    (a reader of the figures, which must count every change committed before it asked):
-    a batch under way elsewhere is waited for, not skipped, as the sweep's holder does
-    (`wait=False`). Nothing marked costs one read (on SQLite it takes no write lock). Not
-    to be called inside another transaction of this thread (on SQLite the writer's lock
-    is not reentrant)."""
+    it began, so that a stream of new changes cannot keep a reader from reading.
+
+    `wait` (a reader of the figures): when some marks were held elsewhere, wait for the
+    batches under way to commit, so that the figures then read count every change
+    committed before — but a case whose mark a change still holds, uncommitted, is
+    counted once that change commits and the next batch runs. The sweep's holder does
+    not wait (`wait=False`). Nothing marked costs one read (on SQLite it takes no write
+    lock; there one writer at a time makes batches wait for each other anyway). Not to be
+    called inside another transaction of this thread (on SQLite the writer's lock is not
+    reentrant)."""
     with transaction(read_only(engine)) as session:
         marked = pending(session)
     taken = 0
     while taken < marked:
         with transaction(engine) as session:
-            ids = session.connection().scalars(_TAKE[wait], {"most": min(batch, marked - taken)}).all()
+            ids = take(session, min(batch, marked - taken))
             _refresh(session, ids)
         taken += len(ids)
         if not ids:
             break
+    if wait and taken < marked and engine.dialect.name == "postgresql":
+        with transaction(engine) as session:
+            session.execute(_AFTER_THE_BATCHES)
     return taken
 
 

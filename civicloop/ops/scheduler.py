@@ -107,7 +107,7 @@ class SweepSchedule:
 
         started = time.monotonic()
         try:
-            cases = catch_up(self.engine, wait=False)  # a batch under way elsewhere: its cases are taken
+            cases = catch_up(self.engine, wait=False)  # (a reader waits for batches under way; the holder need not)
         except Exception:  # noqa: BLE001 — logged; the cases stay marked, the next round takes them
             log.exception("rollup catch-up failed")
             return
